@@ -1,0 +1,348 @@
+"""
+The shared security model: device groups, entities, alerts, evidence, incidents and comments.
+
+Field names follow Microsoft Graph `security.incident`, `security.alert` (alerts_v2) and `alertEvidence` in
+snake_case. Enumerations are enforced by check constraints in the database, not only by Django validation, so no
+writer (bulk ingestion, SQL, a future connector) can store a value the Graph API could not emit.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
+
+from incidents.choices import (
+    AlertStatus,
+    Classification,
+    DetectionSource,
+    Determination,
+    DeviceRiskScore,
+    EntityKind,
+    EvidenceRemediationStatus,
+    EvidenceVerdict,
+    IncidentStatus,
+    ServiceSource,
+    Severity,
+)
+
+__all__ = ("COMMENT_MAX_LENGTH", "Alert", "Comment", "DeviceGroup", "Entity", "Evidence", "Incident")
+
+COMMENT_MAX_LENGTH = 30_000
+
+
+def _one_of(field: str, choices: type[models.TextChoices], *, model: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": choices.values}), name=f"{model}_{field}_valid"
+    )
+
+
+def _severity_rank() -> models.GeneratedField:
+    """Severity as 0 (unknown) .. 4 (high), computed by PostgreSQL so that queues sort and filter it on an index."""
+    return models.GeneratedField(
+        expression=Case(
+            *(When(severity=value, then=Value(rank)) for rank, value in enumerate(Severity.values)),
+            default=Value(0),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
+
+
+class DeviceGroup(models.Model):
+    """The unit of data scoping: a role assignment covers all data or a set of device groups."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    # Lower rank matches first when device-group rules (later) assign a device; also the display order.
+    rank = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rank", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Entity(models.Model):
+    """
+    One row per real-world thing (device, user, mailbox, file, ...), unique on (kind, key).
+
+    `key` is canonical (lowercase FQDN or device id, lowercase UPN or SID, sha256 else sha1/md5, normalised
+    address), so the same thing seen by two sensors is one entity.
+    """
+
+    kind = models.CharField(max_length=32, choices=EntityKind.choices)
+    key = models.CharField(max_length=512)
+    display_name = models.CharField(max_length=512)
+    # The latest known attributes from evidence (OS build, logged-on users, file path, ...).
+    attributes = models.JSONField(default=dict, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    # Devices only: their group (the scoping unit), platform, risk and isolation state.
+    device_group = models.ForeignKey(
+        DeviceGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
+    )
+    os_platform = models.CharField(max_length=64, blank=True)
+    risk_score = models.CharField(max_length=16, choices=DeviceRiskScore.choices, blank=True)
+    is_isolated = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "entities"
+        ordering = ["kind", "display_name"]
+        constraints = [
+            # Ingestion upserts on this pair (INSERT ... ON CONFLICT (kind, key)); also serves entity search by key.
+            models.UniqueConstraint(fields=["kind", "key"], name="entity_kind_key_unique"),
+            _one_of("kind", EntityKind, model="entity"),
+            models.CheckConstraint(condition=~Q(key=""), name="entity_key_not_empty"),
+            models.CheckConstraint(
+                condition=Q(risk_score="") | Q(risk_score__in=DeviceRiskScore.values), name="entity_risk_score_valid"
+            ),
+        ]
+        indexes = [
+            # Devices at risk / device list of a group, most recently seen first.
+            models.Index(fields=["kind", "device_group", "-last_seen"], name="entity_kind_group_seen"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.display_name}"
+
+
+class Incident(models.Model):
+    display_name = models.CharField(max_length=400)
+    # Once a person renames the incident, correlation stops renaming it (a later merge into it may, as Defender).
+    display_name_is_custom = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
+    summary = models.TextField(blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.UNKNOWN)
+    severity_rank = _severity_rank()
+    # Set when a person chose the severity; the rollup (highest alert severity) then leaves it alone.
+    severity_is_custom = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.ACTIVE)
+    classification = models.CharField(max_length=32, choices=Classification.choices, default=Classification.UNKNOWN)
+    determination = models.CharField(max_length=32, choices=Determination.choices, default=Determination.UNKNOWN)
+    # Graph's assignedTo is free text: a user's UPN (here their username) or a group name; empty = unassigned.
+    assigned_to = models.CharField(max_length=254, blank=True)
+    custom_tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    system_tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    redirect_incident = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="redirected_from"
+    )
+    resolving_comment = models.TextField(blank=True)
+    last_modified_by = models.CharField(max_length=254, blank=True)
+    first_activity = models.DateTimeField(null=True, blank=True)
+    last_activity = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_update = models.DateTimeField(auto_now=True)
+
+    # Rollups derived from the incident's alerts and kept true by the correlation and incident services.
+    alerts_total = models.PositiveIntegerField(default=0)
+    alerts_active = models.PositiveIntegerField(default=0)
+    # {"device": 2, "user": 1, "mailbox": 0, ...}
+    impacted_assets = models.JSONField(default=dict, blank=True)
+    service_sources = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    detection_sources = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    categories = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    mitre_techniques = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    # The device groups of the incident's devices: the scoping relation (a scoped user sees the incident when
+    # one of these is in their scope; an empty list means no device, visible only with all-data scope).
+    device_group_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-last_update", "-id"]
+        constraints = [
+            _one_of("severity", Severity, model="incident"),
+            _one_of("status", IncidentStatus, model="incident"),
+            _one_of("classification", Classification, model="incident"),
+            _one_of("determination", Determination, model="incident"),
+            # A redirected incident always says where it went, and only a redirected one does.
+            models.CheckConstraint(
+                condition=Q(status=IncidentStatus.REDIRECTED, redirect_incident__isnull=False)
+                | (~Q(status=IncidentStatus.REDIRECTED) & Q(redirect_incident__isnull=True)),
+                name="incident_redirect_consistent",
+            ),
+        ]
+        indexes = [
+            # Incident queue default view: status in (active, inProgress), newest update first.
+            models.Index(fields=["status", "-last_update"], name="incident_status_updated"),
+            # Incident queue sorted by severity, then newest update.
+            models.Index(fields=["-severity_rank", "-last_update"], name="incident_severity_updated"),
+            # "Assigned to me" / unassigned filters and the Home card.
+            models.Index(fields=["assigned_to", "-last_update"], name="incident_assignee_updated"),
+            # Time-range filters on last activity (1 day .. 6 months).
+            models.Index(fields=["-last_activity"], name="incident_last_activity"),
+            # Correlation candidates: open incidents with recent activity.
+            models.Index(
+                fields=["-last_activity"],
+                name="incident_open_activity",
+                condition=Q(status__in=[IncidentStatus.ACTIVE, IncidentStatus.IN_PROGRESS]),
+            ),
+            # Data scoping: device_group_ids && ARRAY[user's groups].
+            GinIndex(fields=["device_group_ids"], name="incident_device_groups"),
+            # Tag filter: custom_tags @> ARRAY['tag'].
+            GinIndex(fields=["custom_tags"], name="incident_custom_tags"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.display_name}"
+
+
+class Alert(models.Model):
+    # Graph `id` as the source sent it; our primary key is the portal's own id.
+    graph_id = models.CharField(max_length=256, blank=True)
+    # Deduplication key with service_source; the Graph `id` stands in where the source sends no providerAlertId.
+    provider_alert_id = models.CharField(max_length=256)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
+    title = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    recommended_actions = models.TextField(blank=True)
+    category = models.CharField(max_length=64, blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.UNKNOWN)
+    severity_rank = _severity_rank()
+    status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.NEW)
+    classification = models.CharField(max_length=32, choices=Classification.choices, default=Classification.UNKNOWN)
+    determination = models.CharField(max_length=32, choices=Determination.choices, default=Determination.UNKNOWN)
+    assigned_to = models.CharField(max_length=254, blank=True)
+    service_source = models.CharField(max_length=64, choices=ServiceSource.choices, default=ServiceSource.UNKNOWN)
+    detection_source = models.CharField(
+        max_length=64, choices=DetectionSource.choices, default=DetectionSource.UNKNOWN
+    )
+    detector_id = models.CharField(max_length=256, blank=True)
+    product_name = models.CharField(max_length=256, blank=True)
+    actor_display_name = models.CharField(max_length=256, blank=True)
+    threat_display_name = models.CharField(max_length=256, blank=True)
+    threat_family_name = models.CharField(max_length=256, blank=True)
+    mitre_techniques = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    system_tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    alert_web_url = models.URLField(max_length=2048, blank=True)
+    tenant_id = models.CharField(max_length=64, blank=True)
+    additional_data = models.JSONField(default=dict, blank=True)
+    first_activity = models.DateTimeField(null=True, blank=True)
+    last_activity = models.DateTimeField(null=True, blank=True)
+    # Graph createdDateTime / lastUpdateDateTime / resolvedDateTime: the source's times when it sent them.
+    created_at = models.DateTimeField()
+    last_update = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # The original Graph alert JSON as last received.
+    payload = models.JSONField(default=dict)
+    # How many times the source re-sent this alert after the first (deduplicated, never duplicated).
+    repeat_count = models.PositiveIntegerField(default=0)
+    ingested_at = models.DateTimeField(auto_now_add=True)
+    # The device groups of the alert's devices: the scoping relation, as on Incident.
+    device_group_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # When and why the alert was attached to its incident ("shares device ws1.corp.example ..."); null until then.
+    correlated_at = models.DateTimeField(null=True, blank=True)
+    correlation_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Re-sending an alert updates it: ingestion upserts on this pair.
+            models.UniqueConstraint(
+                fields=["service_source", "provider_alert_id"], name="alert_source_provider_id_unique"
+            ),
+            models.CheckConstraint(condition=~Q(provider_alert_id=""), name="alert_provider_alert_id_not_empty"),
+            _one_of("severity", Severity, model="alert"),
+            _one_of("status", AlertStatus, model="alert"),
+            _one_of("classification", Classification, model="alert"),
+            _one_of("determination", Determination, model="alert"),
+            _one_of("service_source", ServiceSource, model="alert"),
+            _one_of("detection_source", DetectionSource, model="alert"),
+        ]
+        indexes = [
+            # Alert queue default view: status in (new, inProgress) over the last 7 days, newest first.
+            models.Index(fields=["status", "-created_at"], name="alert_status_created"),
+            # Alert queue without a status filter, and time-range filters.
+            models.Index(fields=["-created_at"], name="alert_created"),
+            # An incident's alerts in time order (incident page, rollups).
+            models.Index(fields=["incident", "first_activity"], name="alert_incident_activity"),
+            # The correlation sweep: alerts not yet attached to an incident.
+            models.Index(fields=["ingested_at"], name="alert_uncorrelated", condition=Q(correlated_at__isnull=True)),
+            # Data scoping: device_group_ids && ARRAY[user's groups].
+            GinIndex(fields=["device_group_ids"], name="alert_device_groups"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Evidence(models.Model):
+    """An entity as it appears in one alert, with the roles and verdict the alert gave it."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="evidence")
+    # Null only for evidence that names no identifiable thing; its original object is still kept in `payload`.
+    entity = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence")
+    # "#microsoft.graph.security.deviceEvidence", or any other type as the source sent it.
+    odata_type = models.CharField(max_length=200)
+    roles = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    detailed_roles = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    tags = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    verdict = models.CharField(max_length=32, choices=EvidenceVerdict.choices, default=EvidenceVerdict.UNKNOWN)
+    remediation_status = models.CharField(
+        max_length=32, choices=EvidenceRemediationStatus.choices, default=EvidenceRemediationStatus.NONE
+    )
+    remediation_status_details = models.TextField(blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    # Links that process, file and registry evidence carry: the device they were on, the image file of a process,
+    # its parent process.
+    device = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    image_file = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    parent_process = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The original evidence object as received.
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["alert", "id"]
+        constraints = [
+            # One row per entity per alert; a re-sent alert merges its roles into the same row.
+            models.UniqueConstraint(
+                fields=["alert", "entity"], name="evidence_alert_entity_unique", condition=Q(entity__isnull=False)
+            ),
+            _one_of("verdict", EvidenceVerdict, model="evidence"),
+            _one_of("remediation_status", EvidenceRemediationStatus, model="evidence"),
+        ]
+        indexes = [
+            # Entity page: every alert an entity appears in (entity_id, alert_id) without touching the heap.
+            models.Index(fields=["entity", "alert"], name="evidence_entity_alert"),
+        ]
+
+    def __str__(self):
+        return f"{self.odata_type.rsplit('.', 1)[-1]} in alert {self.alert_id}"
+
+
+class Comment(models.Model):
+    """A comment on an incident or on an alert (exactly one of them), at most 30,000 characters as in Defender."""
+
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="comments")
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as written at the time, so the comment still says who wrote it after the account is gone.
+    author_name = models.CharField(max_length=254)
+    text = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(incident__isnull=False, alert__isnull=True) | Q(incident__isnull=True, alert__isnull=False),
+                name="comment_on_incident_or_alert",
+            ),
+            models.CheckConstraint(
+                condition=Q(GreaterThan(Length("text"), 0)) & Q(LessThanOrEqual(Length("text"), COMMENT_MAX_LENGTH)),
+                name="comment_text_length",
+            ),
+        ]
+        indexes = [
+            # Activity tab: an incident's comments, newest first. (Alert comments use the alert FK's index.)
+            models.Index(fields=["incident", "-created_at"], name="comment_incident_recent"),
+        ]
+
+    def __str__(self):
+        return f"Comment by {self.author_name} at {self.created_at:%Y-%m-%d %H:%M}"

