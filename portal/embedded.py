@@ -6,14 +6,22 @@ as a real deployment. Both servers listen on unix sockets inside the data direct
 started them, so the web server, the worker and beat share one instance; starting is idempotent.
 """
 
+import contextlib
+import os
+import signal
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ("postgres_url", "redis_url")
+__all__ = ("postgres_url", "redis_url", "stop_servers_started_here")
 
 DATABASE_NAME = "vigil"
+
+# Servers this process started, so that `run_portal` can stop them when it stops and leave nothing running;
+# servers that were already up (another terminal's) are left alone.
+_started_here: list[Callable[[], None]] = []
 
 
 def postgres_url(data_dir: Path) -> str:
@@ -23,7 +31,11 @@ def postgres_url(data_dir: Path) -> str:
         import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    was_running = _postmaster_alive(data_dir / "postgres")
     server = pgserver.get_server(data_dir / "postgres", cleanup_mode=None)
+    if not was_running:
+        # SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, then stop cleanly.
+        _started_here.append(lambda: _signal(server.get_pid(), signal.SIGINT))
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
@@ -61,7 +73,13 @@ def redis_url(data_dir: Path) -> str:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the embedded Redis did not start; see {run_dir / 'redis.log'}")
             time.sleep(0.05)
+        _started_here.append(lambda: _shutdown_redis(client))
     return f"unix://{socket_path}"
+
+
+def stop_servers_started_here() -> None:
+    while _started_here:
+        _started_here.pop()()
 
 
 def _answers(client) -> bool:
@@ -69,3 +87,25 @@ def _answers(client) -> bool:
         return bool(client.ping())
     except Exception:
         return False
+
+
+def _shutdown_redis(client) -> None:
+    try:
+        client.shutdown(nosave=True)
+    except Exception:  # noqa: S110 - the connection drops as the server exits; that is the success case.
+        pass
+
+
+def _postmaster_alive(pgdata: Path) -> bool:
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _signal(pid: int | None, signum: int) -> None:
+    if pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)

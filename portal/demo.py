@@ -1,0 +1,123 @@
+"""
+The demo estate: a plausible organisation to explore the portal with. Idempotent: running it again updates the
+same rows. Later sections add their own demo data here (incidents arrive through ingestion).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.choices import EntityKind
+from incidents.models import DeviceGroup, Entity
+
+__all__ = ("DEMO_ACCOUNTS", "DemoAccount", "demo_estate_seed")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    full_name: str
+    role: str
+
+
+# Printed by `make run`; for a local demo only (seed_demo refuses to run with DEBUG off unless told to).
+DEMO_ACCOUNTS = (
+    DemoAccount("admin", "vigil-demo-admin", "Avery Admin", "Security administrator"),
+    DemoAccount("analyst", "vigil-demo-analyst", "Sam Analyst", "Security operator"),
+    DemoAccount("reader", "vigil-demo-reader", "Riley Reader", "Security reader"),
+)
+
+DEVICE_GROUPS = (
+    ("Headquarters workstations", "Laptops and desktops at the London headquarters."),
+    ("Servers", "Domain controllers, file and application servers."),
+    ("Branch offices", "Workstations in the Manchester and Leeds branches."),
+    ("Executives", "Devices of the leadership team; handled with priority."),
+)
+
+# (device name, group, os, risk score)
+DEVICES = (
+    ("ws-lon-001.corp.example", "Headquarters workstations", "Windows11", "low"),
+    ("ws-lon-002.corp.example", "Headquarters workstations", "Windows11", "medium"),
+    ("ws-lon-003.corp.example", "Headquarters workstations", "Windows10", "none"),
+    ("ws-lon-004.corp.example", "Headquarters workstations", "macOS", "none"),
+    ("dc01.corp.example", "Servers", "WindowsServer2022", "none"),
+    ("fs01.corp.example", "Servers", "WindowsServer2019", "low"),
+    ("app01.corp.example", "Servers", "Linux", "none"),
+    ("ws-man-001.corp.example", "Branch offices", "Windows11", "none"),
+    ("ws-lds-001.corp.example", "Branch offices", "Windows10", "medium"),
+    ("ceo-laptop.corp.example", "Executives", "Windows11", "none"),
+    ("cfo-laptop.corp.example", "Executives", "macOS", "low"),
+)
+
+# (UPN, display name)
+DIRECTORY_USERS = (
+    ("alice.ward@corp.example", "Alice Ward"),
+    ("ben.okafor@corp.example", "Ben Okafor"),
+    ("chloe.martin@corp.example", "Chloe Martin"),
+    ("dan.hughes@corp.example", "Dan Hughes"),
+    ("eve.lindqvist@corp.example", "Eve Lindqvist"),
+    ("svc-backup@corp.example", "Backup service account"),
+    ("helen.price@corp.example", "Helen Price (CEO)"),
+    ("ian.shaw@corp.example", "Ian Shaw (CFO)"),
+)
+
+
+@transaction.atomic
+def demo_estate_seed() -> dict[str, int]:
+    now = timezone.now()
+    groups = {}
+    for rank, (name, description) in enumerate(DEVICE_GROUPS):
+        groups[name], _ = DeviceGroup.objects.update_or_create(
+            name=name, defaults={"description": description, "rank": rank}
+        )
+    for name, group, os_platform, risk in DEVICES:
+        Entity.objects.update_or_create(
+            kind=EntityKind.DEVICE,
+            key=name,
+            defaults={
+                "display_name": name.split(".", 1)[0],
+                "device_group": groups[group],
+                "os_platform": os_platform,
+                "risk_score": risk,
+                "attributes": {"deviceDnsName": name, "osPlatform": os_platform},
+                "last_seen": now,
+            },
+            create_defaults={
+                "display_name": name.split(".", 1)[0],
+                "device_group": groups[group],
+                "os_platform": os_platform,
+                "risk_score": risk,
+                "attributes": {"deviceDnsName": name, "osPlatform": os_platform},
+                "first_seen": now - timedelta(days=120),
+                "last_seen": now,
+            },
+        )
+    for upn, display_name in DIRECTORY_USERS:
+        Entity.objects.update_or_create(
+            kind=EntityKind.USER,
+            key=upn,
+            defaults={"display_name": display_name, "attributes": {"userPrincipalName": upn}, "last_seen": now},
+            create_defaults={
+                "display_name": display_name,
+                "attributes": {"userPrincipalName": upn},
+                "first_seen": now - timedelta(days=365),
+                "last_seen": now,
+            },
+        )
+    user_model = get_user_model()
+    for account in DEMO_ACCOUNTS:
+        first_name, last_name = account.full_name.split(" ", 1)
+        user, _ = user_model.objects.update_or_create(
+            username=account.username,
+            defaults={"first_name": first_name, "last_name": last_name, "email": f"{account.username}@vigil.example"},
+        )
+        user.set_password(account.password)
+        user.is_staff = account.role == "Security administrator"
+        user.save()
+        user.groups.set([Group.objects.get(name=account.role)])
+    return {"device_groups": len(DEVICE_GROUPS), "devices": len(DEVICES), "users": len(DIRECTORY_USERS)}
