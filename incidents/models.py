@@ -34,9 +34,7 @@ COMMENT_MAX_LENGTH = 30_000
 
 
 def _one_of(field: str, choices: type[models.TextChoices], *, model: str) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=Q(**{f"{field}__in": choices.values}), name=f"{model}_{field}_valid"
-    )
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=f"{model}_{field}_valid")
 
 
 def _severity_rank() -> models.GeneratedField:
@@ -207,9 +205,7 @@ class Alert(models.Model):
     determination = models.CharField(max_length=32, choices=Determination.choices, default=Determination.UNKNOWN)
     assigned_to = models.CharField(max_length=254, blank=True)
     service_source = models.CharField(max_length=64, choices=ServiceSource.choices, default=ServiceSource.UNKNOWN)
-    detection_source = models.CharField(
-        max_length=64, choices=DetectionSource.choices, default=DetectionSource.UNKNOWN
-    )
+    detection_source = models.CharField(max_length=64, choices=DetectionSource.choices, default=DetectionSource.UNKNOWN)
     detector_id = models.CharField(max_length=256, blank=True)
     product_name = models.CharField(max_length=256, blank=True)
     actor_display_name = models.CharField(max_length=256, blank=True)

@@ -10,7 +10,7 @@ from portal.services import activity_record
 
 __all__ = ("TOKEN_PREFIX", "api_token_create", "api_token_digest", "api_token_revoke")
 
-TOKEN_PREFIX = "vgl_"
+TOKEN_PREFIX = "vgl_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
 
 
@@ -33,8 +33,10 @@ def api_token_create(*, user, name: str, expires_at: datetime | None = None, act
         actor=actor or user,
         action="permissions.apitoken.created",
         target=token,
-        changes={"user": {"before": None, "after": user.get_username()}, "expires_at": {
-            "before": None, "after": token.expires_at.isoformat()}},
+        changes={
+            "user": {"before": None, "after": user.get_username()},
+            "expires_at": {"before": None, "after": token.expires_at.isoformat()},
+        },
     )
     return token, secret
 

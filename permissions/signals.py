@@ -18,7 +18,9 @@ def sync_builtin_role_permissions(sender=None, **kwargs):
         wanted = Q(pk__in=[])
         for spec in definition.permissions:
             app_label, codename = spec.split(".", 1)
-            wanted |= Q(content_type__app_label=app_label) if codename == "*" else Q(
-                content_type__app_label=app_label, codename=codename
+            wanted |= (
+                Q(content_type__app_label=app_label)
+                if codename == "*"
+                else Q(content_type__app_label=app_label, codename=codename)
             )
         role.group.permissions.set(Permission.objects.filter(wanted))

@@ -36,7 +36,8 @@ def postgres_url(data_dir: Path) -> str:
     if not was_running:
         # SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, then stop cleanly.
         _started_here.append(lambda: _signal(server.get_pid(), signal.SIGINT))
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    # S608: DATABASE_NAME is a constant of this module.
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     return server.get_uri(DATABASE_NAME)
@@ -56,15 +57,24 @@ def redis_url(data_dir: Path) -> str:
         subprocess.run(  # noqa: S603
             [
                 str(binary),
-                "--port", "0",
-                "--unixsocket", str(socket_path),
-                "--unixsocketperm", "700",
-                "--daemonize", "yes",
-                "--dir", str(run_dir),
-                "--pidfile", str(run_dir / "redis.pid"),
-                "--logfile", str(run_dir / "redis.log"),
-                "--save", "",
-                "--appendonly", "no",
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket_path),
+                "--unixsocketperm",
+                "700",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(run_dir),
+                "--pidfile",
+                str(run_dir / "redis.pid"),
+                "--logfile",
+                str(run_dir / "redis.log"),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
             ],
             check=True,
         )
@@ -90,10 +100,9 @@ def _answers(client) -> bool:
 
 
 def _shutdown_redis(client) -> None:
-    try:
+    # The connection drops as the server exits: that is the success case.
+    with contextlib.suppress(Exception):
         client.shutdown(nosave=True)
-    except Exception:  # noqa: S110 - the connection drops as the server exits; that is the success case.
-        pass
 
 
 def _postmaster_alive(pgdata: Path) -> bool:

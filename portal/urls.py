@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
 
-
 portal_patterns = [
     path("", views.home, name="home"),
 ]

@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
@@ -14,7 +15,7 @@ def home(request):
     """Until the Home section has its cards, `/` opens the first section the user may see."""
     sections = sections_for(request.user)
     if not sections:
-        return redirect("logout")
+        raise PermissionDenied("Your account has no access to any section of Vigil.")
     return redirect(sections[0].url_name)
 
 

@@ -42,7 +42,7 @@ def outsider(db):
     return _user_with_role("outsider")
 
 
-PASSWORD = "correct-horse-battery"  # noqa: S105 (the factories' test password)
+PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,309 +18,961 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('graph_id', models.CharField(blank=True, max_length=256)),
-                ('provider_alert_id', models.CharField(max_length=256)),
-                ('title', models.CharField(max_length=500)),
-                ('description', models.TextField(blank=True)),
-                ('recommended_actions', models.TextField(blank=True)),
-                ('category', models.CharField(blank=True, max_length=64)),
-                ('severity', models.CharField(choices=[('unknown', 'Unknown'), ('informational', 'Informational'), ('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], default='unknown', max_length=16)),
-                ('severity_rank', models.GeneratedField(db_persist=True, expression=models.Case(models.When(severity='unknown', then=models.Value(0)), models.When(severity='informational', then=models.Value(1)), models.When(severity='low', then=models.Value(2)), models.When(severity='medium', then=models.Value(3)), models.When(severity='high', then=models.Value(4)), default=models.Value(0)), output_field=models.SmallIntegerField())),
-                ('status', models.CharField(choices=[('unknown', 'Unknown'), ('new', 'New'), ('inProgress', 'In progress'), ('resolved', 'Resolved')], default='new', max_length=16)),
-                ('classification', models.CharField(choices=[('unknown', 'Not set'), ('truePositive', 'True positive'), ('informationalExpectedActivity', 'Informational, expected activity'), ('falsePositive', 'False positive')], default='unknown', max_length=32)),
-                ('determination', models.CharField(choices=[('unknown', 'Not set'), ('multiStagedAttack', 'Multistage attack'), ('maliciousUserActivity', 'Malicious user activity'), ('compromisedUser', 'Compromised account'), ('malware', 'Malware'), ('phishing', 'Phishing'), ('unwantedSoftware', 'Unwanted software'), ('securityTesting', 'Security test'), ('lineOfBusinessApplication', 'Line-of-business application'), ('confirmedUserActivity', 'Confirmed activity'), ('clean', 'Not malicious'), ('insufficientData', 'Not enough data to validate'), ('other', 'Other'), ('apt', 'APT (deprecated)'), ('securityPersonnel', 'Security personnel (deprecated)')], default='unknown', max_length=32)),
-                ('assigned_to', models.CharField(blank=True, max_length=254)),
-                ('service_source', models.CharField(choices=[('unknown', 'Unknown'), ('microsoftDefenderForEndpoint', 'Defender for Endpoint'), ('microsoftDefenderForIdentity', 'Defender for Identity'), ('microsoftDefenderForCloudApps', 'Defender for Cloud Apps'), ('microsoftDefenderForOffice365', 'Defender for Office 365'), ('microsoft365Defender', 'Defender XDR'), ('azureAdIdentityProtection', 'Entra ID Protection'), ('microsoftAppGovernance', 'App Governance'), ('dataLossPrevention', 'Data Loss Prevention'), ('microsoftDefenderForCloud', 'Defender for Cloud'), ('microsoftSentinel', 'Sentinel'), ('microsoftThreatIntelligence', 'Threat Intelligence')], default='unknown', max_length=64)),
-                ('detection_source', models.CharField(choices=[('unknown', 'Unknown'), ('microsoftDefenderForEndpoint', 'EDR'), ('antivirus', 'Antivirus'), ('smartScreen', 'SmartScreen'), ('customTi', 'Custom TI'), ('microsoftDefenderForOffice365', 'Defender for Office 365'), ('automatedInvestigation', 'Automated investigation'), ('microsoftThreatExperts', 'Threat Experts'), ('customDetection', 'Custom detection'), ('microsoftDefenderForIdentity', 'Defender for Identity'), ('cloudAppSecurity', 'Defender for Cloud Apps'), ('microsoft365Defender', 'Defender XDR'), ('azureAdIdentityProtection', 'Entra ID Protection'), ('manual', 'Manual'), ('microsoftDataLossPrevention', 'Data Loss Prevention'), ('appGovernancePolicy', 'App Governance policy'), ('appGovernanceDetection', 'App Governance detection'), ('microsoftDefenderForCloud', 'Defender for Cloud'), ('microsoftDefenderForIoT', 'Defender for IoT'), ('microsoftDefenderForServers', 'Defender for Servers'), ('microsoftDefenderForStorage', 'Defender for Storage'), ('microsoftDefenderForDNS', 'Defender for DNS'), ('microsoftDefenderForDatabases', 'Defender for Databases'), ('microsoftDefenderForContainers', 'Defender for Containers'), ('microsoftDefenderForNetwork', 'Defender for Network'), ('microsoftDefenderForAppService', 'Defender for App Service'), ('microsoftDefenderForKeyVault', 'Defender for Key Vault'), ('microsoftDefenderForResourceManager', 'Defender for Resource Manager'), ('microsoftDefenderForApiManagement', 'Defender for API Management')], default='unknown', max_length=64)),
-                ('detector_id', models.CharField(blank=True, max_length=256)),
-                ('product_name', models.CharField(blank=True, max_length=256)),
-                ('actor_display_name', models.CharField(blank=True, max_length=256)),
-                ('threat_display_name', models.CharField(blank=True, max_length=256)),
-                ('threat_family_name', models.CharField(blank=True, max_length=256)),
-                ('mitre_techniques', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=32), blank=True, default=list, size=None)),
-                ('system_tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, size=None)),
-                ('alert_web_url', models.URLField(blank=True, max_length=2048)),
-                ('tenant_id', models.CharField(blank=True, max_length=64)),
-                ('additional_data', models.JSONField(blank=True, default=dict)),
-                ('first_activity', models.DateTimeField(blank=True, null=True)),
-                ('last_activity', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('last_update', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('payload', models.JSONField(default=dict)),
-                ('repeat_count', models.PositiveIntegerField(default=0)),
-                ('ingested_at', models.DateTimeField(auto_now_add=True)),
-                ('device_group_ids', django.contrib.postgres.fields.ArrayField(base_field=models.BigIntegerField(), blank=True, default=list, size=None)),
-                ('correlated_at', models.DateTimeField(blank=True, null=True)),
-                ('correlation_reason', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("graph_id", models.CharField(blank=True, max_length=256)),
+                ("provider_alert_id", models.CharField(max_length=256)),
+                ("title", models.CharField(max_length=500)),
+                ("description", models.TextField(blank=True)),
+                ("recommended_actions", models.TextField(blank=True)),
+                ("category", models.CharField(blank=True, max_length=64)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("informational", "Informational"),
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "severity_rank",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=models.Case(
+                            models.When(severity="unknown", then=models.Value(0)),
+                            models.When(severity="informational", then=models.Value(1)),
+                            models.When(severity="low", then=models.Value(2)),
+                            models.When(severity="medium", then=models.Value(3)),
+                            models.When(severity="high", then=models.Value(4)),
+                            default=models.Value(0),
+                        ),
+                        output_field=models.SmallIntegerField(),
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("new", "New"),
+                            ("inProgress", "In progress"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="new",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Not set"),
+                            ("truePositive", "True positive"),
+                            ("informationalExpectedActivity", "Informational, expected activity"),
+                            ("falsePositive", "False positive"),
+                        ],
+                        default="unknown",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "determination",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Not set"),
+                            ("multiStagedAttack", "Multistage attack"),
+                            ("maliciousUserActivity", "Malicious user activity"),
+                            ("compromisedUser", "Compromised account"),
+                            ("malware", "Malware"),
+                            ("phishing", "Phishing"),
+                            ("unwantedSoftware", "Unwanted software"),
+                            ("securityTesting", "Security test"),
+                            ("lineOfBusinessApplication", "Line-of-business application"),
+                            ("confirmedUserActivity", "Confirmed activity"),
+                            ("clean", "Not malicious"),
+                            ("insufficientData", "Not enough data to validate"),
+                            ("other", "Other"),
+                            ("apt", "APT (deprecated)"),
+                            ("securityPersonnel", "Security personnel (deprecated)"),
+                        ],
+                        default="unknown",
+                        max_length=32,
+                    ),
+                ),
+                ("assigned_to", models.CharField(blank=True, max_length=254)),
+                (
+                    "service_source",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("microsoftDefenderForEndpoint", "Defender for Endpoint"),
+                            ("microsoftDefenderForIdentity", "Defender for Identity"),
+                            ("microsoftDefenderForCloudApps", "Defender for Cloud Apps"),
+                            ("microsoftDefenderForOffice365", "Defender for Office 365"),
+                            ("microsoft365Defender", "Defender XDR"),
+                            ("azureAdIdentityProtection", "Entra ID Protection"),
+                            ("microsoftAppGovernance", "App Governance"),
+                            ("dataLossPrevention", "Data Loss Prevention"),
+                            ("microsoftDefenderForCloud", "Defender for Cloud"),
+                            ("microsoftSentinel", "Sentinel"),
+                            ("microsoftThreatIntelligence", "Threat Intelligence"),
+                        ],
+                        default="unknown",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "detection_source",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("microsoftDefenderForEndpoint", "EDR"),
+                            ("antivirus", "Antivirus"),
+                            ("smartScreen", "SmartScreen"),
+                            ("customTi", "Custom TI"),
+                            ("microsoftDefenderForOffice365", "Defender for Office 365"),
+                            ("automatedInvestigation", "Automated investigation"),
+                            ("microsoftThreatExperts", "Threat Experts"),
+                            ("customDetection", "Custom detection"),
+                            ("microsoftDefenderForIdentity", "Defender for Identity"),
+                            ("cloudAppSecurity", "Defender for Cloud Apps"),
+                            ("microsoft365Defender", "Defender XDR"),
+                            ("azureAdIdentityProtection", "Entra ID Protection"),
+                            ("manual", "Manual"),
+                            ("microsoftDataLossPrevention", "Data Loss Prevention"),
+                            ("appGovernancePolicy", "App Governance policy"),
+                            ("appGovernanceDetection", "App Governance detection"),
+                            ("microsoftDefenderForCloud", "Defender for Cloud"),
+                            ("microsoftDefenderForIoT", "Defender for IoT"),
+                            ("microsoftDefenderForServers", "Defender for Servers"),
+                            ("microsoftDefenderForStorage", "Defender for Storage"),
+                            ("microsoftDefenderForDNS", "Defender for DNS"),
+                            ("microsoftDefenderForDatabases", "Defender for Databases"),
+                            ("microsoftDefenderForContainers", "Defender for Containers"),
+                            ("microsoftDefenderForNetwork", "Defender for Network"),
+                            ("microsoftDefenderForAppService", "Defender for App Service"),
+                            ("microsoftDefenderForKeyVault", "Defender for Key Vault"),
+                            ("microsoftDefenderForResourceManager", "Defender for Resource Manager"),
+                            ("microsoftDefenderForApiManagement", "Defender for API Management"),
+                        ],
+                        default="unknown",
+                        max_length=64,
+                    ),
+                ),
+                ("detector_id", models.CharField(blank=True, max_length=256)),
+                ("product_name", models.CharField(blank=True, max_length=256)),
+                ("actor_display_name", models.CharField(blank=True, max_length=256)),
+                ("threat_display_name", models.CharField(blank=True, max_length=256)),
+                ("threat_family_name", models.CharField(blank=True, max_length=256)),
+                (
+                    "mitre_techniques",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=32), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "system_tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), blank=True, default=list, size=None
+                    ),
+                ),
+                ("alert_web_url", models.URLField(blank=True, max_length=2048)),
+                ("tenant_id", models.CharField(blank=True, max_length=64)),
+                ("additional_data", models.JSONField(blank=True, default=dict)),
+                ("first_activity", models.DateTimeField(blank=True, null=True)),
+                ("last_activity", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("last_update", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("payload", models.JSONField(default=dict)),
+                ("repeat_count", models.PositiveIntegerField(default=0)),
+                ("ingested_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "device_group_ids",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.BigIntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                ("correlated_at", models.DateTimeField(blank=True, null=True)),
+                ("correlation_reason", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DeviceGroup',
+            name="DeviceGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('rank', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("rank", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['rank', 'name'],
+                "ordering": ["rank", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Entity',
+            name="Entity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('device', 'Device'), ('user', 'User'), ('mailbox', 'Mailbox'), ('file', 'File'), ('process', 'Process'), ('ip', 'IP address'), ('url', 'URL'), ('cloudApplication', 'Cloud application'), ('registryKey', 'Registry key'), ('registryValue', 'Registry value'), ('analyzedMessage', 'Email message'), ('mailCluster', 'Mail cluster'), ('other', 'Other')], max_length=32)),
-                ('key', models.CharField(max_length=512)),
-                ('display_name', models.CharField(max_length=512)),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('first_seen', models.DateTimeField()),
-                ('last_seen', models.DateTimeField()),
-                ('os_platform', models.CharField(blank=True, max_length=64)),
-                ('risk_score', models.CharField(blank=True, choices=[('none', 'None'), ('informational', 'Informational'), ('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], max_length=16)),
-                ('is_isolated', models.BooleanField(default=False)),
-                ('device_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='devices', to='incidents.devicegroup')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("device", "Device"),
+                            ("user", "User"),
+                            ("mailbox", "Mailbox"),
+                            ("file", "File"),
+                            ("process", "Process"),
+                            ("ip", "IP address"),
+                            ("url", "URL"),
+                            ("cloudApplication", "Cloud application"),
+                            ("registryKey", "Registry key"),
+                            ("registryValue", "Registry value"),
+                            ("analyzedMessage", "Email message"),
+                            ("mailCluster", "Mail cluster"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("key", models.CharField(max_length=512)),
+                ("display_name", models.CharField(max_length=512)),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                ("first_seen", models.DateTimeField()),
+                ("last_seen", models.DateTimeField()),
+                ("os_platform", models.CharField(blank=True, max_length=64)),
+                (
+                    "risk_score",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "None"),
+                            ("informational", "Informational"),
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("is_isolated", models.BooleanField(default=False)),
+                (
+                    "device_group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="devices",
+                        to="incidents.devicegroup",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'entities',
-                'ordering': ['kind', 'display_name'],
+                "verbose_name_plural": "entities",
+                "ordering": ["kind", "display_name"],
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('odata_type', models.CharField(max_length=200)),
-                ('roles', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=32), blank=True, default=list, size=None)),
-                ('detailed_roles', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200), blank=True, default=list, size=None)),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, size=None)),
-                ('verdict', models.CharField(choices=[('unknown', 'Unknown'), ('suspicious', 'Suspicious'), ('malicious', 'Malicious'), ('noThreatsFound', 'No threats found')], default='unknown', max_length=32)),
-                ('remediation_status', models.CharField(choices=[('none', 'None'), ('remediated', 'Remediated'), ('prevented', 'Prevented'), ('blocked', 'Blocked'), ('notFound', 'Not found'), ('active', 'Active'), ('pendingApproval', 'Pending approval'), ('declined', 'Declined'), ('unremediated', 'Unremediated'), ('running', 'Running'), ('partiallyRemediated', 'Partially remediated')], default='none', max_length=32)),
-                ('remediation_status_details', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(blank=True, null=True)),
-                ('payload', models.JSONField(default=dict)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='incidents.alert')),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.entity')),
-                ('entity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='evidence', to='incidents.entity')),
-                ('image_file', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.entity')),
-                ('parent_process', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.entity')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("odata_type", models.CharField(max_length=200)),
+                (
+                    "roles",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=32), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "detailed_roles",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=200), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("suspicious", "Suspicious"),
+                            ("malicious", "Malicious"),
+                            ("noThreatsFound", "No threats found"),
+                        ],
+                        default="unknown",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "remediation_status",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("remediated", "Remediated"),
+                            ("prevented", "Prevented"),
+                            ("blocked", "Blocked"),
+                            ("notFound", "Not found"),
+                            ("active", "Active"),
+                            ("pendingApproval", "Pending approval"),
+                            ("declined", "Declined"),
+                            ("unremediated", "Unremediated"),
+                            ("running", "Running"),
+                            ("partiallyRemediated", "Partially remediated"),
+                        ],
+                        default="none",
+                        max_length=32,
+                    ),
+                ),
+                ("remediation_status_details", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(blank=True, null=True)),
+                ("payload", models.JSONField(default=dict)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="evidence", to="incidents.alert"
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="incidents.entity",
+                    ),
+                ),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evidence",
+                        to="incidents.entity",
+                    ),
+                ),
+                (
+                    "image_file",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="incidents.entity",
+                    ),
+                ),
+                (
+                    "parent_process",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="incidents.entity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'evidence',
-                'ordering': ['alert', 'id'],
+                "verbose_name_plural": "evidence",
+                "ordering": ["alert", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(max_length=400)),
-                ('display_name_is_custom', models.BooleanField(default=False)),
-                ('description', models.TextField(blank=True)),
-                ('summary', models.TextField(blank=True)),
-                ('severity', models.CharField(choices=[('unknown', 'Unknown'), ('informational', 'Informational'), ('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], default='unknown', max_length=16)),
-                ('severity_rank', models.GeneratedField(db_persist=True, expression=models.Case(models.When(severity='unknown', then=models.Value(0)), models.When(severity='informational', then=models.Value(1)), models.When(severity='low', then=models.Value(2)), models.When(severity='medium', then=models.Value(3)), models.When(severity='high', then=models.Value(4)), default=models.Value(0)), output_field=models.SmallIntegerField())),
-                ('severity_is_custom', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('active', 'New'), ('inProgress', 'In progress'), ('resolved', 'Resolved'), ('redirected', 'Redirected'), ('awaitingAction', 'Awaiting action')], default='active', max_length=16)),
-                ('classification', models.CharField(choices=[('unknown', 'Not set'), ('truePositive', 'True positive'), ('informationalExpectedActivity', 'Informational, expected activity'), ('falsePositive', 'False positive')], default='unknown', max_length=32)),
-                ('determination', models.CharField(choices=[('unknown', 'Not set'), ('multiStagedAttack', 'Multistage attack'), ('maliciousUserActivity', 'Malicious user activity'), ('compromisedUser', 'Compromised account'), ('malware', 'Malware'), ('phishing', 'Phishing'), ('unwantedSoftware', 'Unwanted software'), ('securityTesting', 'Security test'), ('lineOfBusinessApplication', 'Line-of-business application'), ('confirmedUserActivity', 'Confirmed activity'), ('clean', 'Not malicious'), ('insufficientData', 'Not enough data to validate'), ('other', 'Other'), ('apt', 'APT (deprecated)'), ('securityPersonnel', 'Security personnel (deprecated)')], default='unknown', max_length=32)),
-                ('assigned_to', models.CharField(blank=True, max_length=254)),
-                ('custom_tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, size=None)),
-                ('system_tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=100), blank=True, default=list, size=None)),
-                ('resolving_comment', models.TextField(blank=True)),
-                ('last_modified_by', models.CharField(blank=True, max_length=254)),
-                ('first_activity', models.DateTimeField(blank=True, null=True)),
-                ('last_activity', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_update', models.DateTimeField(auto_now=True)),
-                ('alerts_total', models.PositiveIntegerField(default=0)),
-                ('alerts_active', models.PositiveIntegerField(default=0)),
-                ('impacted_assets', models.JSONField(blank=True, default=dict)),
-                ('service_sources', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=64), blank=True, default=list, size=None)),
-                ('detection_sources', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=64), blank=True, default=list, size=None)),
-                ('categories', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=64), blank=True, default=list, size=None)),
-                ('mitre_techniques', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=32), blank=True, default=list, size=None)),
-                ('device_group_ids', django.contrib.postgres.fields.ArrayField(base_field=models.BigIntegerField(), blank=True, default=list, size=None)),
-                ('redirect_incident', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='redirected_from', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("display_name", models.CharField(max_length=400)),
+                ("display_name_is_custom", models.BooleanField(default=False)),
+                ("description", models.TextField(blank=True)),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Unknown"),
+                            ("informational", "Informational"),
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "severity_rank",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=models.Case(
+                            models.When(severity="unknown", then=models.Value(0)),
+                            models.When(severity="informational", then=models.Value(1)),
+                            models.When(severity="low", then=models.Value(2)),
+                            models.When(severity="medium", then=models.Value(3)),
+                            models.When(severity="high", then=models.Value(4)),
+                            default=models.Value(0),
+                        ),
+                        output_field=models.SmallIntegerField(),
+                    ),
+                ),
+                ("severity_is_custom", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "New"),
+                            ("inProgress", "In progress"),
+                            ("resolved", "Resolved"),
+                            ("redirected", "Redirected"),
+                            ("awaitingAction", "Awaiting action"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Not set"),
+                            ("truePositive", "True positive"),
+                            ("informationalExpectedActivity", "Informational, expected activity"),
+                            ("falsePositive", "False positive"),
+                        ],
+                        default="unknown",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "determination",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Not set"),
+                            ("multiStagedAttack", "Multistage attack"),
+                            ("maliciousUserActivity", "Malicious user activity"),
+                            ("compromisedUser", "Compromised account"),
+                            ("malware", "Malware"),
+                            ("phishing", "Phishing"),
+                            ("unwantedSoftware", "Unwanted software"),
+                            ("securityTesting", "Security test"),
+                            ("lineOfBusinessApplication", "Line-of-business application"),
+                            ("confirmedUserActivity", "Confirmed activity"),
+                            ("clean", "Not malicious"),
+                            ("insufficientData", "Not enough data to validate"),
+                            ("other", "Other"),
+                            ("apt", "APT (deprecated)"),
+                            ("securityPersonnel", "Security personnel (deprecated)"),
+                        ],
+                        default="unknown",
+                        max_length=32,
+                    ),
+                ),
+                ("assigned_to", models.CharField(blank=True, max_length=254)),
+                (
+                    "custom_tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "system_tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=100), blank=True, default=list, size=None
+                    ),
+                ),
+                ("resolving_comment", models.TextField(blank=True)),
+                ("last_modified_by", models.CharField(blank=True, max_length=254)),
+                ("first_activity", models.DateTimeField(blank=True, null=True)),
+                ("last_activity", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_update", models.DateTimeField(auto_now=True)),
+                ("alerts_total", models.PositiveIntegerField(default=0)),
+                ("alerts_active", models.PositiveIntegerField(default=0)),
+                ("impacted_assets", models.JSONField(blank=True, default=dict)),
+                (
+                    "service_sources",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=64), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "detection_sources",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=64), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "categories",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=64), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "mitre_techniques",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=32), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "device_group_ids",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.BigIntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "redirect_incident",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redirected_from",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-last_update', '-id'],
+                "ordering": ["-last_update", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_name', models.CharField(max_length=254)),
-                ('text', models.TextField(max_length=30000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('alert', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='incidents.alert')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("author_name", models.CharField(max_length=254)),
+                ("text", models.TextField(max_length=30000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="incidents.alert",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='alert',
-            name='incident',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='incidents.incident'),
+            model_name="alert",
+            name="incident",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="alerts",
+                to="incidents.incident",
+            ),
         ),
         migrations.AddIndex(
-            model_name='entity',
-            index=models.Index(fields=['kind', 'device_group', '-last_seen'], name='entity_kind_group_seen'),
+            model_name="entity",
+            index=models.Index(fields=["kind", "device_group", "-last_seen"], name="entity_kind_group_seen"),
         ),
         migrations.AddConstraint(
-            model_name='entity',
-            constraint=models.UniqueConstraint(fields=('kind', 'key'), name='entity_kind_key_unique'),
+            model_name="entity",
+            constraint=models.UniqueConstraint(fields=("kind", "key"), name="entity_kind_key_unique"),
         ),
         migrations.AddConstraint(
-            model_name='entity',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['device', 'user', 'mailbox', 'file', 'process', 'ip', 'url', 'cloudApplication', 'registryKey', 'registryValue', 'analyzedMessage', 'mailCluster', 'other'])), name='entity_kind_valid'),
+            model_name="entity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "device",
+                            "user",
+                            "mailbox",
+                            "file",
+                            "process",
+                            "ip",
+                            "url",
+                            "cloudApplication",
+                            "registryKey",
+                            "registryValue",
+                            "analyzedMessage",
+                            "mailCluster",
+                            "other",
+                        ],
+                    )
+                ),
+                name="entity_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entity',
-            constraint=models.CheckConstraint(condition=models.Q(('key', ''), _negated=True), name='entity_key_not_empty'),
+            model_name="entity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("key", ""), _negated=True), name="entity_key_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entity',
-            constraint=models.CheckConstraint(condition=models.Q(('risk_score', ''), ('risk_score__in', ['none', 'informational', 'low', 'medium', 'high']), _connector='OR'), name='entity_risk_score_valid'),
+            model_name="entity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("risk_score", ""),
+                    ("risk_score__in", ["none", "informational", "low", "medium", "high"]),
+                    _connector="OR",
+                ),
+                name="entity_risk_score_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='evidence',
-            index=models.Index(fields=['entity', 'alert'], name='evidence_entity_alert'),
+            model_name="evidence",
+            index=models.Index(fields=["entity", "alert"], name="evidence_entity_alert"),
         ),
         migrations.AddConstraint(
-            model_name='evidence',
-            constraint=models.UniqueConstraint(condition=models.Q(('entity__isnull', False)), fields=('alert', 'entity'), name='evidence_alert_entity_unique'),
+            model_name="evidence",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("entity__isnull", False)),
+                fields=("alert", "entity"),
+                name="evidence_alert_entity_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evidence',
-            constraint=models.CheckConstraint(condition=models.Q(('verdict__in', ['unknown', 'suspicious', 'malicious', 'noThreatsFound'])), name='evidence_verdict_valid'),
+            model_name="evidence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("verdict__in", ["unknown", "suspicious", "malicious", "noThreatsFound"])),
+                name="evidence_verdict_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evidence',
-            constraint=models.CheckConstraint(condition=models.Q(('remediation_status__in', ['none', 'remediated', 'prevented', 'blocked', 'notFound', 'active', 'pendingApproval', 'declined', 'unremediated', 'running', 'partiallyRemediated'])), name='evidence_remediation_status_valid'),
+            model_name="evidence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "remediation_status__in",
+                        [
+                            "none",
+                            "remediated",
+                            "prevented",
+                            "blocked",
+                            "notFound",
+                            "active",
+                            "pendingApproval",
+                            "declined",
+                            "unremediated",
+                            "running",
+                            "partiallyRemediated",
+                        ],
+                    )
+                ),
+                name="evidence_remediation_status_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', '-last_update'], name='incident_status_updated'),
+            model_name="incident",
+            index=models.Index(fields=["status", "-last_update"], name="incident_status_updated"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['-severity_rank', '-last_update'], name='incident_severity_updated'),
+            model_name="incident",
+            index=models.Index(fields=["-severity_rank", "-last_update"], name="incident_severity_updated"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['assigned_to', '-last_update'], name='incident_assignee_updated'),
+            model_name="incident",
+            index=models.Index(fields=["assigned_to", "-last_update"], name="incident_assignee_updated"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['-last_activity'], name='incident_last_activity'),
+            model_name="incident",
+            index=models.Index(fields=["-last_activity"], name="incident_last_activity"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('status__in', ['active', 'inProgress'])), fields=['-last_activity'], name='incident_open_activity'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("status__in", ["active", "inProgress"])),
+                fields=["-last_activity"],
+                name="incident_open_activity",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['device_group_ids'], name='incident_device_groups'),
+            model_name="incident",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["device_group_ids"], name="incident_device_groups"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['custom_tags'], name='incident_custom_tags'),
+            model_name="incident",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["custom_tags"], name="incident_custom_tags"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('severity__in', ['unknown', 'informational', 'low', 'medium', 'high'])), name='incident_severity_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("severity__in", ["unknown", "informational", "low", "medium", "high"])),
+                name="incident_severity_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'inProgress', 'resolved', 'redirected', 'awaitingAction'])), name='incident_status_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["active", "inProgress", "resolved", "redirected", "awaitingAction"])
+                ),
+                name="incident_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('classification__in', ['unknown', 'truePositive', 'informationalExpectedActivity', 'falsePositive'])), name='incident_classification_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "classification__in",
+                        ["unknown", "truePositive", "informationalExpectedActivity", "falsePositive"],
+                    )
+                ),
+                name="incident_classification_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('determination__in', ['unknown', 'multiStagedAttack', 'maliciousUserActivity', 'compromisedUser', 'malware', 'phishing', 'unwantedSoftware', 'securityTesting', 'lineOfBusinessApplication', 'confirmedUserActivity', 'clean', 'insufficientData', 'other', 'apt', 'securityPersonnel'])), name='incident_determination_valid'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "determination__in",
+                        [
+                            "unknown",
+                            "multiStagedAttack",
+                            "maliciousUserActivity",
+                            "compromisedUser",
+                            "malware",
+                            "phishing",
+                            "unwantedSoftware",
+                            "securityTesting",
+                            "lineOfBusinessApplication",
+                            "confirmedUserActivity",
+                            "clean",
+                            "insufficientData",
+                            "other",
+                            "apt",
+                            "securityPersonnel",
+                        ],
+                    )
+                ),
+                name="incident_determination_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('redirect_incident__isnull', False), ('status', 'redirected')), models.Q(models.Q(('status', 'redirected'), _negated=True), ('redirect_incident__isnull', True)), _connector='OR'), name='incident_redirect_consistent'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("redirect_incident__isnull", False), ("status", "redirected")),
+                    models.Q(models.Q(("status", "redirected"), _negated=True), ("redirect_incident__isnull", True)),
+                    _connector="OR",
+                ),
+                name="incident_redirect_consistent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['incident', '-created_at'], name='comment_incident_recent'),
+            model_name="comment",
+            index=models.Index(fields=["incident", "-created_at"], name="comment_incident_recent"),
         ),
         migrations.AddConstraint(
-            model_name='comment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('alert__isnull', True), ('incident__isnull', False)), models.Q(('alert__isnull', False), ('incident__isnull', True)), _connector='OR'), name='comment_on_incident_or_alert'),
+            model_name="comment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("alert__isnull", True), ("incident__isnull", False)),
+                    models.Q(("alert__isnull", False), ("incident__isnull", True)),
+                    _connector="OR",
+                ),
+                name="comment_on_incident_or_alert",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='comment',
-            constraint=models.CheckConstraint(condition=models.Q(django.db.models.lookups.GreaterThan(django.db.models.functions.text.Length('text'), 0), django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length('text'), 30000)), name='comment_text_length'),
+            model_name="comment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    django.db.models.lookups.GreaterThan(django.db.models.functions.text.Length("text"), 0),
+                    django.db.models.lookups.LessThanOrEqual(django.db.models.functions.text.Length("text"), 30000),
+                ),
+                name="comment_text_length",
+            ),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['status', '-created_at'], name='alert_status_created'),
+            model_name="alert",
+            index=models.Index(fields=["status", "-created_at"], name="alert_status_created"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['-created_at'], name='alert_created'),
+            model_name="alert",
+            index=models.Index(fields=["-created_at"], name="alert_created"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['incident', 'first_activity'], name='alert_incident_activity'),
+            model_name="alert",
+            index=models.Index(fields=["incident", "first_activity"], name="alert_incident_activity"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(condition=models.Q(('correlated_at__isnull', True)), fields=['ingested_at'], name='alert_uncorrelated'),
+            model_name="alert",
+            index=models.Index(
+                condition=models.Q(("correlated_at__isnull", True)), fields=["ingested_at"], name="alert_uncorrelated"
+            ),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['device_group_ids'], name='alert_device_groups'),
+            model_name="alert",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["device_group_ids"], name="alert_device_groups"),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(fields=('service_source', 'provider_alert_id'), name='alert_source_provider_id_unique'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                fields=("service_source", "provider_alert_id"), name="alert_source_provider_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('provider_alert_id', ''), _negated=True), name='alert_provider_alert_id_not_empty'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("provider_alert_id", ""), _negated=True), name="alert_provider_alert_id_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('severity__in', ['unknown', 'informational', 'low', 'medium', 'high'])), name='alert_severity_valid'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("severity__in", ["unknown", "informational", "low", "medium", "high"])),
+                name="alert_severity_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['unknown', 'new', 'inProgress', 'resolved'])), name='alert_status_valid'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["unknown", "new", "inProgress", "resolved"])),
+                name="alert_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('classification__in', ['unknown', 'truePositive', 'informationalExpectedActivity', 'falsePositive'])), name='alert_classification_valid'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "classification__in",
+                        ["unknown", "truePositive", "informationalExpectedActivity", "falsePositive"],
+                    )
+                ),
+                name="alert_classification_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('determination__in', ['unknown', 'multiStagedAttack', 'maliciousUserActivity', 'compromisedUser', 'malware', 'phishing', 'unwantedSoftware', 'securityTesting', 'lineOfBusinessApplication', 'confirmedUserActivity', 'clean', 'insufficientData', 'other', 'apt', 'securityPersonnel'])), name='alert_determination_valid'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "determination__in",
+                        [
+                            "unknown",
+                            "multiStagedAttack",
+                            "maliciousUserActivity",
+                            "compromisedUser",
+                            "malware",
+                            "phishing",
+                            "unwantedSoftware",
+                            "securityTesting",
+                            "lineOfBusinessApplication",
+                            "confirmedUserActivity",
+                            "clean",
+                            "insufficientData",
+                            "other",
+                            "apt",
+                            "securityPersonnel",
+                        ],
+                    )
+                ),
+                name="alert_determination_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('service_source__in', ['unknown', 'microsoftDefenderForEndpoint', 'microsoftDefenderForIdentity', 'microsoftDefenderForCloudApps', 'microsoftDefenderForOffice365', 'microsoft365Defender', 'azureAdIdentityProtection', 'microsoftAppGovernance', 'dataLossPrevention', 'microsoftDefenderForCloud', 'microsoftSentinel', 'microsoftThreatIntelligence'])), name='alert_service_source_valid'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "service_source__in",
+                        [
+                            "unknown",
+                            "microsoftDefenderForEndpoint",
+                            "microsoftDefenderForIdentity",
+                            "microsoftDefenderForCloudApps",
+                            "microsoftDefenderForOffice365",
+                            "microsoft365Defender",
+                            "azureAdIdentityProtection",
+                            "microsoftAppGovernance",
+                            "dataLossPrevention",
+                            "microsoftDefenderForCloud",
+                            "microsoftSentinel",
+                            "microsoftThreatIntelligence",
+                        ],
+                    )
+                ),
+                name="alert_service_source_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('detection_source__in', ['unknown', 'microsoftDefenderForEndpoint', 'antivirus', 'smartScreen', 'customTi', 'microsoftDefenderForOffice365', 'automatedInvestigation', 'microsoftThreatExperts', 'customDetection', 'microsoftDefenderForIdentity', 'cloudAppSecurity', 'microsoft365Defender', 'azureAdIdentityProtection', 'manual', 'microsoftDataLossPrevention', 'appGovernancePolicy', 'appGovernanceDetection', 'microsoftDefenderForCloud', 'microsoftDefenderForIoT', 'microsoftDefenderForServers', 'microsoftDefenderForStorage', 'microsoftDefenderForDNS', 'microsoftDefenderForDatabases', 'microsoftDefenderForContainers', 'microsoftDefenderForNetwork', 'microsoftDefenderForAppService', 'microsoftDefenderForKeyVault', 'microsoftDefenderForResourceManager', 'microsoftDefenderForApiManagement'])), name='alert_detection_source_valid'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "detection_source__in",
+                        [
+                            "unknown",
+                            "microsoftDefenderForEndpoint",
+                            "antivirus",
+                            "smartScreen",
+                            "customTi",
+                            "microsoftDefenderForOffice365",
+                            "automatedInvestigation",
+                            "microsoftThreatExperts",
+                            "customDetection",
+                            "microsoftDefenderForIdentity",
+                            "cloudAppSecurity",
+                            "microsoft365Defender",
+                            "azureAdIdentityProtection",
+                            "manual",
+                            "microsoftDataLossPrevention",
+                            "appGovernancePolicy",
+                            "appGovernanceDetection",
+                            "microsoftDefenderForCloud",
+                            "microsoftDefenderForIoT",
+                            "microsoftDefenderForServers",
+                            "microsoftDefenderForStorage",
+                            "microsoftDefenderForDNS",
+                            "microsoftDefenderForDatabases",
+                            "microsoftDefenderForContainers",
+                            "microsoftDefenderForNetwork",
+                            "microsoftDefenderForAppService",
+                            "microsoftDefenderForKeyVault",
+                            "microsoftDefenderForResourceManager",
+                            "microsoftDefenderForApiManagement",
+                        ],
+                    )
+                ),
+                name="alert_detection_source_valid",
+            ),
         ),
     ]

@@ -4,28 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ResourceLink',
+            name="ResourceLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('url', models.URLField(max_length=2048)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('is_hidden', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                ("url", models.URLField(max_length=2048)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("is_hidden", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('name',), name='resourcelink_name_unique'), models.CheckConstraint(condition=models.Q(('url__istartswith', 'https://'), ('url__istartswith', 'http://'), _connector='OR'), name='resourcelink_url_http')],
+                "ordering": ["position", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("name",), name="resourcelink_name_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("url__istartswith", "https://"), ("url__istartswith", "http://"), _connector="OR"
+                        ),
+                        name="resourcelink_url_http",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,6 +6,7 @@ PostgreSQL and Redis this process started. Ctrl-C (or SIGTERM) stops all three; 
 stopped too, so nothing is left running behind the terminal.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -94,7 +95,5 @@ class Command(BaseCommand):
 
 
 def _signal_group(child: subprocess.Popen, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signum)
-    except ProcessLookupError:
-        pass
