@@ -1,0 +1,66 @@
+import pytest
+import redis
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from incidents.models import DeviceGroup, Entity
+from portal import embedded
+from portal.demo import DEMO_ACCOUNTS
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_the_estate_and_one_account_per_role(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent: the second run updates the same rows
+
+    assert DeviceGroup.objects.count() == 4
+    devices = Entity.objects.filter(kind="device")
+    assert devices.count() == 11
+    assert not devices.filter(device_group__isnull=True).exists()
+    assert Entity.objects.filter(kind="user", key="alice.ward@corp.example").exists()
+    for account in DEMO_ACCOUNTS:
+        user = authenticate(username=account.username, password=account.password)
+        assert user is not None, account.username
+        assert list(user.groups.values_list("name", flat=True)) == [account.role]
+    assert authenticate(username="admin", password="vigil-demo-admin").has_perm("resources.change_resourcelink")
+    assert not authenticate(username="reader", password="vigil-demo-reader").has_perm("resources.change_resourcelink")
+    assert "Demo estate ready" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="published passwords"):
+        call_command("seed_demo")
+    assert not DeviceGroup.objects.exists()
+
+
+def test_the_embedded_redis_starts_once_and_stops(tmp_path, monkeypatch):
+    monkeypatch.setattr(embedded, "_started_here", [])
+    url = embedded.redis_url(tmp_path)
+    assert url.startswith("unix://")
+    client = redis.Redis.from_url(url)
+    assert client.ping()
+    # A second call finds the running server instead of starting another one.
+    assert embedded.redis_url(tmp_path) == url
+    assert len(embedded._started_here) == 1
+
+    embedded.stop_servers_started_here()
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+
+
+def test_the_embedded_postgres_creates_the_vigil_database(tmp_path, monkeypatch):
+    import psycopg2
+
+    monkeypatch.setattr(embedded, "_started_here", [])
+    url = embedded.postgres_url(tmp_path)
+    try:
+        assert url.rsplit("?", 1)[0].endswith("/vigil")
+        with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT current_database()")
+            assert cursor.fetchone() == ("vigil",)
+        assert embedded.postgres_url(tmp_path) == url
+    finally:
+        embedded.stop_servers_started_here()
