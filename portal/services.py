@@ -10,6 +10,7 @@ from portal.models import ActivityLogEntry
 
 __all__ = ("SYSTEM", "activity_record", "changes_between", "snapshot")
 
+_MISSING = object()
 SYSTEM = None  # Pass as `actor` for changes the system makes; `system_name` then says which part of it.
 
 
@@ -43,7 +44,7 @@ def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict
     return {
         name: {"before": before.get(name), "after": after.get(name)}
         for name in {**before, **after}
-        if before.get(name) != after.get(name)
+        if before.get(name, _MISSING) != after.get(name, _MISSING)
     }
 
 

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from portal.health import check_database, check_redis
@@ -19,6 +20,8 @@ def home(request):
     return redirect(sections[0].url_name)
 
 
+# Monitors probe without a session or a CSRF token; the view only reads and answers GET alone.
+@csrf_exempt
 @login_not_required
 @never_cache
 @require_GET
