@@ -7,6 +7,7 @@ class PermissionsConfig(AppConfig):
     verbose_name = "Permissions & roles"
 
     def ready(self):
+        from permissions import schema  # noqa: F401 - registers the OpenAPI description of bearer tokens
         from permissions.signals import sync_builtin_role_permissions
 
         # Connected without a sender: permissions of every app exist only after the last app has migrated.

@@ -1,6 +1,6 @@
 """Writes to the More resources directory. Each one is audited and keeps positions dense."""
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max
 
 from portal.services import activity_record, changes_between, snapshot
@@ -17,9 +17,19 @@ __all__ = (
 AUDITED_FIELDS = ("name", "url", "description", "position", "is_hidden")
 
 
+def _lock_directory() -> None:
+    """
+    Serialise the writers that number positions (two concurrent adds must not take the same position; an empty
+    table has no rows to lock). Readers are not blocked.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f'LOCK TABLE "{ResourceLink._meta.db_table}" IN SHARE ROW EXCLUSIVE MODE')
+
+
 @transaction.atomic
 def resource_link_create(*, actor, name: str, url: str, description: str = "") -> ResourceLink:
-    last = ResourceLink.objects.select_for_update().aggregate(last=Max("position"))["last"]
+    _lock_directory()
+    last = ResourceLink.objects.aggregate(last=Max("position"))["last"]
     link = ResourceLink(name=name, url=url, description=description, position=0 if last is None else last + 1)
     link.full_clean()
     link.save()
@@ -67,6 +77,7 @@ def resource_link_set_hidden(*, actor, link: ResourceLink, hidden: bool) -> Reso
 @transaction.atomic
 def resource_link_move(*, actor, link: ResourceLink, offset: int) -> ResourceLink:
     """Move a link up (offset < 0) or down (offset > 0) the list, swapping places with its neighbours."""
+    _lock_directory()
     links = list(ResourceLink.objects.select_for_update().order_by("position", "id"))
     index = next(i for i, candidate in enumerate(links) if candidate.pk == link.pk)
     target = max(0, min(len(links) - 1, index + offset))
@@ -90,6 +101,7 @@ def resource_link_move(*, actor, link: ResourceLink, offset: int) -> ResourceLin
 
 @transaction.atomic
 def resource_link_delete(*, actor, link: ResourceLink) -> None:
+    _lock_directory()
     link = ResourceLink.objects.select_for_update().get(pk=link.pk)
     activity_record(
         actor=actor,

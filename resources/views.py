@@ -72,7 +72,9 @@ def resource_edit(request, pk):
     link = get_object_or_404(ResourceLink, pk=pk)
     if request.method == "GET":
         if request.GET.get("cancel") and _partial(request):
-            return render(request, "resources/partials/row.html", {"link": link, "can_manage": True})
+            order = list(resource_links_for(request.user).values_list("pk", flat=True))
+            context = {"link": link, "can_manage": True, "is_first": order[0] == pk, "is_last": order[-1] == pk}
+            return render(request, "resources/partials/row.html", context)
         template = "resources/partials/edit_row.html" if _partial(request) else "resources/edit.html"
         return render(request, template, {"link": link, "form": ResourceLinkForm(instance=link)})
     form = ResourceLinkForm(request.POST, instance=ResourceLink.objects.get(pk=pk))

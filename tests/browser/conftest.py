@@ -1,8 +1,12 @@
 """Playwright drives Debian's Chromium (never a downloaded browser) against pytest-django's live server."""
 
 import os
+from importlib import import_module
 
 import pytest
+from django.apps import apps
+
+from permissions.signals import sync_builtin_role_permissions
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +38,14 @@ def sign_in(live_server, page):
         return page
 
     return sign_in_as
+
+
+@pytest.fixture(autouse=True)
+def _data_from_migrations(transactional_db):
+    """
+    Live-server tests run in transactional databases, which are emptied after each test; put back what the data
+    migrations create (built-in roles, the seeded More resources), through the migrations' own functions.
+    """
+    import_module("permissions.migrations.0002_builtin_roles").create_builtin_roles(apps, None)
+    sync_builtin_role_permissions()
+    import_module("resources.migrations.0002_seed_related_portals").seed(apps, None)

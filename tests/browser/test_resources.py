@@ -5,7 +5,7 @@ from portal.models import ActivityLogEntry
 from resources.models import ResourceLink
 from tests.conftest import PASSWORD
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_administrator_edits_a_resource_link_in_place(live_server, page, sign_in, admin_user):
