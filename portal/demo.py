@@ -76,38 +76,27 @@ def demo_estate_seed() -> dict[str, int]:
             name=name, defaults={"description": description, "rank": rank}
         )
     for name, group, os_platform, risk in DEVICES:
+        values = {
+            "display_name": name.split(".", 1)[0],
+            "device_group": groups[group],
+            "os_platform": os_platform,
+            "risk_score": risk,
+            "attributes": {"deviceDnsName": name, "osPlatform": os_platform},
+            "last_seen": now,
+        }
         Entity.objects.update_or_create(
             kind=EntityKind.DEVICE,
             key=name,
-            defaults={
-                "display_name": name.split(".", 1)[0],
-                "device_group": groups[group],
-                "os_platform": os_platform,
-                "risk_score": risk,
-                "attributes": {"deviceDnsName": name, "osPlatform": os_platform},
-                "last_seen": now,
-            },
-            create_defaults={
-                "display_name": name.split(".", 1)[0],
-                "device_group": groups[group],
-                "os_platform": os_platform,
-                "risk_score": risk,
-                "attributes": {"deviceDnsName": name, "osPlatform": os_platform},
-                "first_seen": now - timedelta(days=120),
-                "last_seen": now,
-            },
+            defaults=values,
+            create_defaults={**values, "first_seen": now - timedelta(days=120)},
         )
     for upn, display_name in DIRECTORY_USERS:
+        values = {"display_name": display_name, "attributes": {"userPrincipalName": upn}, "last_seen": now}
         Entity.objects.update_or_create(
             kind=EntityKind.USER,
             key=upn,
-            defaults={"display_name": display_name, "attributes": {"userPrincipalName": upn}, "last_seen": now},
-            create_defaults={
-                "display_name": display_name,
-                "attributes": {"userPrincipalName": upn},
-                "first_seen": now - timedelta(days=365),
-                "last_seen": now,
-            },
+            defaults=values,
+            create_defaults={**values, "first_seen": now - timedelta(days=365)},
         )
     user_model = get_user_model()
     for account in DEMO_ACCOUNTS:

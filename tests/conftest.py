@@ -7,7 +7,14 @@ admin — Security administrator; analyst — Security operator; reader — Secu
 import pytest
 from django.contrib.auth.models import Group
 
+from portal import embedded
+
 from tests.factories import UserFactory
+
+
+def pytest_unconfigure(config):
+    # Without DATABASE_URL / REDIS_URL the suite started private servers under .data/: leave nothing running.
+    embedded.stop_servers_started_here()
 
 
 @pytest.fixture(autouse=True)

@@ -64,3 +64,11 @@ def test_the_embedded_postgres_creates_the_vigil_database(tmp_path, monkeypatch)
         assert embedded.postgres_url(tmp_path) == url
     finally:
         embedded.stop_servers_started_here()
+
+
+@pytest.mark.django_db
+def test_missing_pages_answer_with_the_portals_own_404_page(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get("/resources/999999/edit/")
+    assert response.status_code == 404
+    assert b"outside the data your role lets you see" in response.content
