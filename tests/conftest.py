@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth.models import Group
 
 from portal import embedded
-
 from tests.factories import UserFactory
 
 
