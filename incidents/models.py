@@ -28,7 +28,16 @@ from incidents.choices import (
     Severity,
 )
 
-__all__ = ("COMMENT_MAX_LENGTH", "Alert", "Comment", "DeviceGroup", "Entity", "Evidence", "Incident")
+__all__ = (
+    "COMMENT_MAX_LENGTH",
+    "Alert",
+    "Comment",
+    "DeviceGroup",
+    "Entity",
+    "Evidence",
+    "Incident",
+    "IncidentEntity",
+)
 
 COMMENT_MAX_LENGTH = 30_000
 
@@ -148,6 +157,9 @@ class Incident(models.Model):
     # The device groups of the incident's devices: the scoping relation (a scoped user sees the incident when
     # one of these is in their scope; an empty list means no device, visible only with all-data scope).
     device_group_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # Set when alerts were attached but the full rollup has not run yet (it runs once per correlation batch, and
+    # the sweep catches an incident whose worker died in between).
+    rollups_stale = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-last_update", "-id"]
@@ -182,6 +194,8 @@ class Incident(models.Model):
             GinIndex(fields=["device_group_ids"], name="incident_device_groups"),
             # Tag filter: custom_tags @> ARRAY['tag'].
             GinIndex(fields=["custom_tags"], name="incident_custom_tags"),
+            # The sweep: incidents whose rollups wait for a refresh.
+            models.Index(fields=["id"], name="incident_rollups_stale", condition=Q(rollups_stale=True)),
         ]
 
     def __str__(self):
@@ -227,6 +241,8 @@ class Alert(models.Model):
     # How many times the source re-sent this alert after the first (deduplicated, never duplicated).
     repeat_count = models.PositiveIntegerField(default=0)
     ingested_at = models.DateTimeField(auto_now_add=True)
+    # Where the alert came in: "api:<username>", "seed_demo", a connector's name.
+    ingested_via = models.CharField(max_length=150, blank=True)
     # The device groups of the alert's devices: the scoping relation, as on Incident.
     device_group_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     # When and why the alert was attached to its incident ("shares device ws1.corp.example ..."); null until then.
@@ -235,6 +251,7 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("ingest_alert", "Can push alerts in through the ingest API")]
         constraints = [
             # Re-sending an alert updates it: ingestion upserts on this pair.
             models.UniqueConstraint(
@@ -263,6 +280,31 @@ class Alert(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class IncidentEntity(models.Model):
+    """
+    The entities of an incident's alerts, one row per (incident, entity), kept by correlation, merge and move.
+
+    Correlation finds candidate incidents and noisy entities through it (a handful of rows per entity, instead of
+    every evidence row the entity ever had), and the rollups count impacted assets from it.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="entity_links")
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="incident_links")
+
+    class Meta:
+        constraints = [
+            # Also serves "the entities of one incident" (rollups, Assets tab).
+            models.UniqueConstraint(fields=["incident", "entity"], name="incidententity_unique"),
+        ]
+        indexes = [
+            # Correlation: the incidents an entity belongs to (candidates, noisy-entity counts).
+            models.Index(fields=["entity", "incident"], name="incidententity_entity"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity_id} in incident {self.incident_id}"
 
 
 class Evidence(models.Model):

@@ -118,8 +118,27 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Correlates alerts whose correlation message was lost (crashed worker, broker restart).
+    "correlate-pending-alerts": {"task": "incidents.correlate_pending", "schedule": 60.0},
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# Alert ingestion: requests above these limits are answered 413.
+INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+INGEST_MAX_ALERTS = env.int("INGEST_MAX_ALERTS", default=5000)
+
+# Correlation (DESIGN.md, Correlation). An admin UI for these comes with Policies & rules.
+CORRELATION_WINDOW = timedelta(hours=env.float("CORRELATION_WINDOW_HOURS", default=24))
+# An IP or URL seen in more than this many open incidents within the window no longer glues alerts together.
+CORRELATION_NOISY_INCIDENTS = env.int("CORRELATION_NOISY_INCIDENTS", default=10)
+CORRELATION_MAX_ALERTS_PER_INCIDENT = env.int("CORRELATION_MAX_ALERTS_PER_INCIDENT", default=1000)
+CORRELATION_MAX_ENTITIES_PER_INCIDENT = env.int("CORRELATION_MAX_ENTITIES_PER_INCIDENT", default=1000)
+CORRELATION_MERGE_SAME_DEVICE_GROUP_ONLY = env.bool("CORRELATION_MERGE_SAME_DEVICE_GROUP_ONLY", default=False)
+# IPs and URLs (canonical form) that never correlate, e.g. a proxy every alert mentions.
+CORRELATION_STOP_LIST = env.list("CORRELATION_STOP_LIST", default=[])
+# The sweep correlates alerts left uncorrelated for longer than this.
+CORRELATION_SWEEP_AFTER = timedelta(seconds=env.int("CORRELATION_SWEEP_AFTER_SECONDS", default=60))
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -10,6 +10,7 @@ portal_patterns = [
 ]
 
 api_patterns = [
+    path("", include("incidents.api.urls")),
     path("resources/", include("resources.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,124 @@
+import json
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.parsers import BaseParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.services.ingestion import ingest_alerts
+
+__all__ = ("AlertIngestView",)
+
+
+class CanIngestAlerts(permissions.BasePermission):
+    message = "Pushing alerts requires the incidents.ingest_alert permission."
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("incidents.ingest_alert")
+
+
+class RawJSONParser(BaseParser):
+    """Lets the view read the body itself, so that the size limit is checked before the body is read."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream
+
+
+def _error(message: str, code: int) -> Response:
+    return Response({"detail": message}, status=code)
+
+
+ResultSerializer = inline_serializer(
+    "IngestResult",
+    {
+        "accepted": serializers.ListField(child=serializers.IntegerField(), help_text="ids of new alerts"),
+        "updated": serializers.ListField(child=serializers.IntegerField(), help_text="ids of re-sent alerts"),
+        "rejected": serializers.ListField(
+            child=inline_serializer(
+                "IngestRejection",
+                {"index": serializers.IntegerField(), "errors": serializers.DictField(child=serializers.CharField())},
+            )
+        ),
+    },
+)
+
+
+class AlertIngestView(APIView):
+    """
+    Push alerts in Microsoft Graph alerts_v2 JSON: one alert, a list, or a Graph page {"value": [...]}.
+
+    Good items are stored, bad ones are reported by index; re-sending an alert (same serviceSource and
+    providerAlertId, or id) updates it.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, CanIngestAlerts]
+    parser_classes = [RawJSONParser]
+
+    @extend_schema(
+        operation_id="alerts_ingest",
+        request={"application/json": {"type": "object", "description": "alert, list of alerts or Graph page"}},
+        responses={202: ResultSerializer},
+        examples=[
+            OpenApiExample(
+                "One alert",
+                request_only=True,
+                value={
+                    "id": "da637551227677560813_-961444813",
+                    "providerAlertId": "da637551227677560813_-961444813",
+                    "serviceSource": "microsoftDefenderForEndpoint",
+                    "detectionSource": "antivirus",
+                    "title": "Suspicious execution of hidden file",
+                    "severity": "medium",
+                    "category": "DefenseEvasion",
+                    "mitreTechniques": ["T1564.001"],
+                    "createdDateTime": "2026-11-20T08:05:54.9906667Z",
+                    "evidence": [
+                        {
+                            "@odata.type": "#microsoft.graph.security.deviceEvidence",
+                            "deviceDnsName": "ws1.corp.example",
+                            "mdeDeviceId": "73e7e2de709dff64ef64b1d0c30e67fab63279db",
+                            "roles": [],
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def post(self, request):
+        limit = settings.INGEST_MAX_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return _error(f"The body is larger than {limit} bytes; send fewer alerts per request.", 413)
+        body = request._request.read(limit + 1)
+        if len(body) > limit:
+            return _error(f"The body is larger than {limit} bytes; send fewer alerts per request.", 413)
+        try:
+            document = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as error:
+            return _error(f"The body is not valid JSON: {error}.", 400)
+        if isinstance(document, list):
+            payloads = document
+        elif isinstance(document, dict) and set(document) - {"@odata.context", "@odata.nextLink"} == {"value"}:
+            payloads = document["value"]
+            if not isinstance(payloads, list):
+                return _error('"value" must be a list of alerts.', 400)
+        elif isinstance(document, dict):
+            payloads = [document]
+        else:
+            return _error('Send one alert (an object), a list of alerts, or a Graph page {"value": [...]}.', 400)
+        if len(payloads) > settings.INGEST_MAX_ALERTS:
+            return _error(
+                f"{len(payloads)} alerts in one request; at most {settings.INGEST_MAX_ALERTS} are accepted.", 413
+            )
+        result = ingest_alerts(payloads, source=f"api:{request.user.get_username()}")
+        return Response(
+            {"accepted": result.accepted, "updated": result.updated, "rejected": result.rejected},
+            status=status.HTTP_202_ACCEPTED,
+        )

@@ -1,0 +1,378 @@
+"""
+Validation of one Graph alerts_v2 object into a ParsedAlert, or the errors that refuse it, by field path.
+
+Accepts Graph's camelCase enum values and PascalCase ones; keeps every evidence item, including types this module
+does not know (stored with their @odata.type and no entity).
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+from incidents.choices import (
+    DETERMINATION_ALIASES,
+    AlertStatus,
+    Classification,
+    DetectionSource,
+    Determination,
+    DeviceRiskScore,
+    EvidenceRemediationStatus,
+    EvidenceVerdict,
+    ServiceSource,
+    Severity,
+)
+from incidents.ingestion import entities
+from incidents.ingestion.entities import EntityRecord
+from incidents.ingestion.enums import normalize_enum
+
+__all__ = ("EvidenceRecord", "ParsedAlert", "parse_alert")
+
+GRAPH_EVIDENCE_NAMESPACE = "#microsoft.graph.security."
+MITRE_TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?$")
+
+
+@dataclass
+class EvidenceRecord:
+    odata_type: str
+    entity: EntityRecord | None
+    roles: list[str]
+    detailed_roles: list[str]
+    tags: list[str]
+    verdict: str
+    remediation_status: str
+    remediation_status_details: str
+    created_at: datetime | None
+    payload: dict
+    device: EntityRecord | None = None
+    image_file: EntityRecord | None = None
+    parent_process: EntityRecord | None = None
+
+
+@dataclass
+class ParsedAlert:
+    graph_id: str
+    provider_alert_id: str
+    service_source: str
+    fields: dict
+    evidence: list[EvidenceRecord] = field(default_factory=list)
+    payload: dict = field(default_factory=dict)
+    # Set once stored.
+    alert_id: int | None = None
+
+    @property
+    def dedup_key(self) -> tuple[str, str]:
+        return self.service_source, self.provider_alert_id
+
+
+class _Errors(dict):
+    def guard(self, path, function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ValueError as error:
+            self[path] = str(error)
+            return None
+
+
+def _string(value, *, max_length, required=False) -> str:
+    if value is None:
+        if required:
+            raise ValueError("is required")
+        return ""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    value = value.strip()
+    if required and not value:
+        raise ValueError("must not be empty")
+    if len(value) > max_length:
+        raise ValueError(f"must be at most {max_length} characters")
+    return value
+
+
+def _datetime(value) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date and time string")
+    text = value.strip()
+    # Graph sends 7-digit fractions ("...54.9906667Z"); Python keeps microseconds.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not an ISO 8601 date and time") from error
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, timezone.UTC)
+    return parsed
+
+
+def _string_list(value, *, max_length=200, pattern=None) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("must be a list of strings")
+    items = [item.strip() for item in value if item.strip()]
+    for item in items:
+        if len(item) > max_length:
+            raise ValueError(f"{item[:40]!r}… is longer than {max_length} characters")
+        if pattern and not pattern.match(item):
+            raise ValueError(f"{item!r} is not a MITRE ATT&CK technique id (T1234 or T1234.001)")
+    return list(dict.fromkeys(items))
+
+
+def _enum(value, choices, default, *, aliases=None) -> str:
+    if value is None:
+        return default
+    return normalize_enum(value, choices, aliases=aliases)
+
+
+def parse_alert(payload) -> tuple[ParsedAlert | None, dict[str, str]]:
+    """The parsed alert and no errors, or None and {field path: message}."""
+    if not isinstance(payload, dict):
+        return None, {"": "each alert must be a JSON object"}
+    errors = _Errors()
+    get = payload.get
+
+    graph_id = errors.guard("id", _string, get("id"), max_length=256)
+    provider_alert_id = errors.guard("providerAlertId", _string, get("providerAlertId"), max_length=256)
+    if "id" not in errors and "providerAlertId" not in errors and not (graph_id or provider_alert_id):
+        errors["providerAlertId"] = "an alert needs providerAlertId or id to be deduplicated"
+    now = timezone.now()
+    created_at = errors.guard("createdDateTime", _datetime, get("createdDateTime"))
+    fields = {
+        "title": errors.guard("title", _string, get("title"), max_length=500, required=True),
+        "description": errors.guard("description", _string, get("description"), max_length=100_000),
+        "recommended_actions": errors.guard(
+            "recommendedActions", _string, get("recommendedActions"), max_length=100_000
+        ),
+        "category": errors.guard("category", _string, get("category"), max_length=64),
+        "severity": errors.guard("severity", _enum, get("severity"), Severity, Severity.UNKNOWN),
+        "status": errors.guard("status", _enum, get("status"), AlertStatus, AlertStatus.NEW),
+        "classification": errors.guard(
+            "classification", _enum, get("classification"), Classification, Classification.UNKNOWN
+        ),
+        "determination": errors.guard(
+            "determination",
+            _enum,
+            get("determination"),
+            Determination,
+            Determination.UNKNOWN,
+            aliases=DETERMINATION_ALIASES,
+        ),
+        "assigned_to": errors.guard("assignedTo", _string, get("assignedTo"), max_length=254),
+        "detection_source": errors.guard(
+            "detectionSource", _enum, get("detectionSource"), DetectionSource, DetectionSource.UNKNOWN
+        ),
+        "detector_id": errors.guard("detectorId", _string, get("detectorId"), max_length=256),
+        "product_name": errors.guard("productName", _string, get("productName"), max_length=256),
+        "actor_display_name": errors.guard("actorDisplayName", _string, get("actorDisplayName"), max_length=256),
+        "threat_display_name": errors.guard("threatDisplayName", _string, get("threatDisplayName"), max_length=256),
+        "threat_family_name": errors.guard("threatFamilyName", _string, get("threatFamilyName"), max_length=256),
+        "mitre_techniques": errors.guard(
+            "mitreTechniques", _string_list, get("mitreTechniques"), max_length=32, pattern=MITRE_TECHNIQUE
+        ),
+        "system_tags": errors.guard("systemTags", _string_list, get("systemTags"), max_length=100),
+        "alert_web_url": errors.guard("alertWebUrl", _string, get("alertWebUrl"), max_length=2048),
+        "tenant_id": errors.guard("tenantId", _string, get("tenantId"), max_length=64),
+        "first_activity": errors.guard("firstActivityDateTime", _datetime, get("firstActivityDateTime")),
+        "last_activity": errors.guard("lastActivityDateTime", _datetime, get("lastActivityDateTime")),
+        "created_at": created_at or now,
+        "last_update": errors.guard("lastUpdateDateTime", _datetime, get("lastUpdateDateTime")),
+        "resolved_at": errors.guard("resolvedDateTime", _datetime, get("resolvedDateTime")),
+    }
+    service_source = errors.guard("serviceSource", _enum, get("serviceSource"), ServiceSource, ServiceSource.UNKNOWN)
+    additional = get("additionalData")
+    if additional is not None and not isinstance(additional, dict):
+        errors["additionalData"] = "must be an object"
+    fields["additional_data"] = additional or {}
+    if fields["alert_web_url"] and not re.match(r"^https?://", fields["alert_web_url"], re.IGNORECASE):
+        errors["alertWebUrl"] = "must be an http(s) URL"
+
+    evidence = []
+    raw_evidence = get("evidence")
+    if raw_evidence is not None and not isinstance(raw_evidence, list):
+        errors["evidence"] = "must be a list of evidence objects"
+    elif raw_evidence:
+        evidence = _parse_evidence_list(raw_evidence, errors)
+
+    if errors:
+        return None, dict(errors)
+    fields["last_update"] = fields["last_update"] or now
+    if fields["status"] == AlertStatus.RESOLVED and fields["resolved_at"] is None:
+        fields["resolved_at"] = fields["last_update"]
+    fields["first_activity"] = fields["first_activity"] or fields["created_at"]
+    fields["last_activity"] = max(fields["last_activity"] or fields["first_activity"], fields["first_activity"])
+    return (
+        ParsedAlert(
+            graph_id=graph_id,
+            provider_alert_id=provider_alert_id or graph_id,
+            service_source=service_source,
+            fields=fields,
+            evidence=evidence,
+            payload=payload,
+        ),
+        {},
+    )
+
+
+def _parse_evidence_list(items: list, errors: _Errors) -> list[EvidenceRecord]:
+    # Devices first, so that process, file and registry evidence can link to the device they name by id.
+    devices_by_id: dict[str, EntityRecord] = {}
+    for item in items:
+        if isinstance(item, dict) and entities.kind_of(str(item.get("@odata.type", ""))) == "device":
+            record = entities.device_record(item)
+            if record:
+                for id_field in ("mdeDeviceId", "azureAdDeviceId"):
+                    if isinstance(item.get(id_field), str) and item[id_field].strip():
+                        devices_by_id[item[id_field].strip().lower()] = record
+    parsed = []
+    for index, item in enumerate(items):
+        path = f"evidence[{index}]"
+        if not isinstance(item, dict):
+            errors[path] = "must be an object"
+            continue
+        odata_type = item.get("@odata.type")
+        if not isinstance(odata_type, str) or not odata_type.strip():
+            errors[f"{path}.@odata.type"] = "is required (e.g. #microsoft.graph.security.deviceEvidence)"
+            continue
+        if len(odata_type) > 200:
+            errors[f"{path}.@odata.type"] = "must be at most 200 characters"
+            continue
+        record = _parse_evidence(item, odata_type.strip(), path, errors, devices_by_id)
+        if record is not None:
+            parsed.append(record)
+    return parsed
+
+
+def _parse_evidence(item, odata_type, path, errors, devices_by_id) -> EvidenceRecord | None:
+    common = {
+        "roles": errors.guard(f"{path}.roles", _string_list, item.get("roles"), max_length=32),
+        "detailed_roles": errors.guard(f"{path}.detailedRoles", _string_list, item.get("detailedRoles")),
+        "tags": errors.guard(f"{path}.tags", _string_list, item.get("tags"), max_length=100),
+        "verdict": errors.guard(
+            f"{path}.verdict", _enum, item.get("verdict"), EvidenceVerdict, EvidenceVerdict.UNKNOWN
+        ),
+        "remediation_status": errors.guard(
+            f"{path}.remediationStatus",
+            _enum,
+            item.get("remediationStatus"),
+            EvidenceRemediationStatus,
+            EvidenceRemediationStatus.NONE,
+        ),
+        "remediation_status_details": errors.guard(
+            f"{path}.remediationStatusDetails", _string, item.get("remediationStatusDetails"), max_length=10_000
+        ),
+        "created_at": errors.guard(f"{path}.createdDateTime", _datetime, item.get("createdDateTime")),
+    }
+    kind = entities.kind_of(odata_type) if odata_type.startswith(GRAPH_EVIDENCE_NAMESPACE) else "other"
+    if kind == "device" and item.get("riskScore") is not None:
+        errors.guard(f"{path}.riskScore", normalize_enum, item.get("riskScore"), DeviceRiskScore)
+    device = _linked_device(item, devices_by_id)
+    entity = image_file = parent_process = None
+    match kind:
+        case "device":
+            entity = entities.device_record(item)
+            device = None
+        case "user":
+            entity = entities.user_record(item.get("userAccount"))
+        case "mailbox":
+            entity = _mailbox(item)
+        case "file":
+            entity = entities.file_record(item.get("fileDetails"))
+        case "process":
+            image_file = entities.file_record((item.get("imageFile") or {}).get("fileDetails"))
+            entity = _process(item, device, image_file, "processId", "processCreationDateTime", "processCommandLine")
+            parent_image = entities.file_record((item.get("parentProcessImageFile") or {}).get("fileDetails"))
+            parent_process = _process(
+                item, device, parent_image, "parentProcessId", "parentProcessCreationDateTime", None
+            )
+        case "ip":
+            address = entities.normalize_ip(item.get("ipAddress"))
+            if address:
+                entity = EntityRecord("ip", address, address, _attributes(item), strong=True)
+        case "url":
+            url = entities.normalize_url(item.get("url"))
+            if url:
+                entity = EntityRecord("url", url, url, _attributes(item), strong=True)
+        case "cloudApplication":
+            app_id = item.get("appId")
+            key = entities._lower(app_id) or entities._lower(item.get("displayName"))
+            if key:
+                name = entities._clean(item.get("displayName")) or key
+                entity = EntityRecord("cloudApplication", key, name, _attributes(item), strong=True)
+        case "registryKey" | "registryValue":
+            entity = _registry(kind, item)
+        case "analyzedMessage":
+            key = entities._lower(item.get("networkMessageId")) or entities._lower(item.get("internetMessageId"))
+            if key:
+                subject = entities._clean(item.get("subject")) or key
+                entity = EntityRecord("analyzedMessage", key, subject[:500], _attributes(item))
+        case "mailCluster":
+            by, value = entities._clean(item.get("clusterBy")), entities._clean(item.get("clusterByValue"))
+            key = entities._lower(item.get("urn")) or (f"{by}:{value}".lower() if by and value else None)
+            if key:
+                entity = EntityRecord("mailCluster", key, f"{by}: {value}" if by else key, _attributes(item))
+        case _:
+            # Kept as generic evidence: the original object is stored, no entity is invented for it.
+            kind = "other"
+    if entity is not None:
+        entity.display_name = entity.display_name[:512]
+        entity.key = entity.key[:512]
+    if any(key.startswith(path + ".") for key in errors):
+        return None
+    return EvidenceRecord(
+        odata_type=odata_type,
+        entity=entity,
+        device=device,
+        image_file=image_file,
+        parent_process=parent_process,
+        payload=item,
+        **common,
+    )
+
+
+def _attributes(item: dict) -> dict:
+    skip = {"@odata.type", "roles", "detailedRoles", "verdict", "remediationStatus", "remediationStatusDetails", "tags"}
+    return {k: v for k, v in item.items() if k not in skip and v not in (None, "", [])}
+
+
+def _linked_device(item, devices_by_id) -> EntityRecord | None:
+    device_id = item.get("mdeDeviceId")
+    if isinstance(device_id, str) and device_id.strip():
+        return devices_by_id.get(device_id.strip().lower())
+    return None
+
+
+def _mailbox(item) -> EntityRecord | None:
+    address = entities._lower(item.get("primaryAddress")) or entities._lower(item.get("upn"))
+    if not address:
+        return None
+    name = entities._clean(item.get("displayName")) or address
+    return EntityRecord("mailbox", address, name, _attributes(item), strong=True)
+
+
+def _process(item, device, image_file, pid_field, created_field, command_field) -> EntityRecord | None:
+    pid = item.get(pid_field)
+    if pid is None or entities.is_junk(pid):
+        return None
+    created = item.get(created_field) or ""
+    device_key = device.key if device else (entities._lower(item.get("mdeDeviceId")) or "unknown-device")
+    key = f"{device_key}:{pid}:{created}".lower()
+    image_name = image_file.display_name if image_file else "process"
+    attributes = {"processId": pid, "creationDateTime": created or None}
+    if command_field and item.get(command_field):
+        attributes["commandLine"] = item[command_field]
+    return EntityRecord("process", key, f"{image_name} ({pid})", attributes)
+
+
+def _registry(kind, item) -> EntityRecord | None:
+    hive = entities._clean(item.get("registryHive")) or ""
+    key_path = entities._clean(item.get("registryKey"))
+    if not key_path:
+        return None
+    full = f"{hive}\\{key_path}" if hive else key_path
+    if kind == "registryValue":
+        value_name = entities._clean(item.get("registryValueName")) or "(default)"
+        full = f"{full}\\{value_name}"
+    return EntityRecord(kind, full.lower(), full, _attributes(item))

@@ -1,0 +1,354 @@
+"""
+`ingest_alerts`: the one way alerts come in (the REST API, the demo seed, future connectors).
+
+Each item is validated on its own: good items are stored, bad ones are reported by index with field paths. The good
+ones are stored in one transaction with a few bulk statements (entities, alerts, evidence upserted with
+INSERT ... ON CONFLICT), never a round trip per row; correlation is enqueued after commit. Re-sending an alert
+(same serviceSource and providerAlertId) updates it and counts the repeat.
+"""
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from psycopg2.extras import Json, execute_values
+
+from incidents.ingestion.entities import EntityRecord
+from incidents.ingestion.parse import ParsedAlert, parse_alert
+
+__all__ = ("IngestResult", "ingest_alerts")
+
+logger = logging.getLogger(__name__)
+
+# Entity key → (entity id, device group id)
+EntityIds = dict[tuple[str, str], tuple[int, int | None]]
+
+
+@dataclass
+class IngestResult:
+    accepted: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+
+
+def ingest_alerts(payloads: list, *, source: str) -> IngestResult:
+    result = IngestResult()
+    parsed: dict[tuple[str, str], ParsedAlert] = {}
+    repeats: Counter = Counter()
+    for index, payload in enumerate(payloads):
+        alert, errors = parse_alert(payload)
+        if errors:
+            result.rejected.append({"index": index, "errors": errors})
+            continue
+        # The same alert twice in one request is a re-send: the last copy wins and the repeat is counted.
+        repeats[alert.dedup_key] += 1
+        parsed[alert.dedup_key] = alert
+    if not parsed:
+        return result
+
+    alerts = list(parsed.values())
+    with transaction.atomic():
+        entity_ids = _upsert_entities(alerts)
+        rows = _upsert_alerts(alerts, entity_ids, repeats, source)
+        _store_evidence(alerts, rows, entity_ids)
+        pending = [alert_id for alert_id, inserted, incident_id in rows if incident_id is None]
+        touched_incidents = sorted({incident_id for _, _, incident_id in rows if incident_id is not None})
+        transaction.on_commit(lambda: _enqueue(pending, touched_incidents), robust=True)
+    for alert_id, inserted, _ in rows:
+        (result.accepted if inserted else result.updated).append(alert_id)
+    return result
+
+
+def _enqueue(alert_ids: list[int], incident_ids: list[int]) -> None:
+    # Imported here: tasks import the services, not the other way round.
+    from incidents.tasks import correlate_alerts, refresh_incidents
+
+    for start in range(0, len(alert_ids), 500):
+        correlate_alerts.delay(alert_ids[start : start + 500])
+    if incident_ids:
+        refresh_incidents.delay(incident_ids)
+
+
+def _entity_records(alerts: list[ParsedAlert]) -> dict[tuple[str, str], EntityRecord]:
+    records: dict[tuple[str, str], EntityRecord] = {}
+    for alert in alerts:
+        for evidence in alert.evidence:
+            for record in (evidence.entity, evidence.device, evidence.image_file, evidence.parent_process):
+                if record is None:
+                    continue
+                known = records.get((record.kind, record.key))
+                if known is None:
+                    records[(record.kind, record.key)] = EntityRecord(**{**record.__dict__})
+                else:
+                    known.attributes = {**known.attributes, **record.attributes}
+                    known.display_name = record.display_name or known.display_name
+                    known.os_platform = record.os_platform or known.os_platform
+                    known.risk_score = record.risk_score or known.risk_score
+                    known.device_group_name = record.device_group_name or known.device_group_name
+    return records
+
+
+def _device_group_ids(names: set[str]) -> dict[str, int]:
+    if not names:
+        return {}
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor,
+            "INSERT INTO incidents_devicegroup (name, description, rank, created_at) VALUES %s "
+            "ON CONFLICT (name) DO NOTHING",
+            [(name, "Created from device evidence (rbacGroupName).", 1000) for name in sorted(names)],
+            template="(%s, %s, %s, now())",
+        )
+        cursor.execute("SELECT name, id FROM incidents_devicegroup WHERE name = ANY(%s)", [sorted(names)])
+        return dict(cursor.fetchall())
+
+
+def _upsert_entities(alerts: list[ParsedAlert]) -> EntityIds:
+    records = _entity_records(alerts)
+    if not records:
+        return {}
+    groups = _device_group_ids({r.device_group_name for r in records.values() if r.device_group_name})
+    seen = {}
+    for alert in alerts:
+        for key in _alert_entity_keys(alert):
+            first, last = seen.get(key, (alert.fields["first_activity"], alert.fields["last_activity"]))
+            seen[key] = (min(first, alert.fields["first_activity"]), max(last, alert.fields["last_activity"]))
+    # Sorted, so that concurrent requests lock shared entities in the same order and never deadlock.
+    rows = [
+        (
+            record.kind,
+            record.key,
+            record.display_name,
+            Json(record.attributes),
+            *seen[key],
+            groups.get(record.device_group_name),
+            record.os_platform,
+            record.risk_score,
+        )
+        for key, record in sorted(records.items())
+    ]
+    with connection.cursor() as cursor:
+        returned = execute_values(
+            cursor,
+            """
+            INSERT INTO incidents_entity
+                (kind, key, display_name, attributes, first_seen, last_seen, device_group_id, os_platform,
+                 risk_score, is_isolated)
+            VALUES %s
+            ON CONFLICT (kind, key) DO UPDATE SET
+                display_name = EXCLUDED.display_name,
+                attributes = incidents_entity.attributes || EXCLUDED.attributes,
+                first_seen = LEAST(incidents_entity.first_seen, EXCLUDED.first_seen),
+                last_seen = GREATEST(incidents_entity.last_seen, EXCLUDED.last_seen),
+                device_group_id = COALESCE(EXCLUDED.device_group_id, incidents_entity.device_group_id),
+                os_platform = COALESCE(NULLIF(EXCLUDED.os_platform, ''), incidents_entity.os_platform),
+                risk_score = COALESCE(NULLIF(EXCLUDED.risk_score, ''), incidents_entity.risk_score)
+            RETURNING kind, key, id, device_group_id
+            """,
+            rows,
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, false)",
+            page_size=len(rows),
+            fetch=True,
+        )
+    return {(kind, key): (entity_id, group_id) for kind, key, entity_id, group_id in returned}
+
+
+def _alert_entity_keys(alert: ParsedAlert):
+    for evidence in alert.evidence:
+        for record in (evidence.entity, evidence.device, evidence.image_file, evidence.parent_process):
+            if record is not None:
+                yield record.kind, record.key
+
+
+def _alert_device_groups(alert: ParsedAlert, entity_ids: EntityIds) -> list[int]:
+    groups = {entity_ids[(kind, key)][1] for kind, key in _alert_entity_keys(alert) if kind == "device"}
+    return sorted(group for group in groups if group is not None)
+
+
+ALERT_COLUMNS = (
+    "graph_id, provider_alert_id, service_source, title, description, recommended_actions, category, severity, "
+    "status, classification, determination, assigned_to, detection_source, detector_id, product_name, "
+    "actor_display_name, threat_display_name, threat_family_name, mitre_techniques, system_tags, alert_web_url, "
+    "tenant_id, additional_data, first_activity, last_activity, created_at, last_update, resolved_at, payload, "
+    "repeat_count, ingested_at, ingested_via, device_group_ids, correlation_reason"
+)
+ALERT_TEMPLATE = (
+    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::varchar[], %s::varchar[], %s, "
+    "%s, %s, %s, %s, %s, %s, %s, %s, %s, now(), %s, %s::bigint[], '')"
+)
+FIELD_ORDER = (
+    "title",
+    "description",
+    "recommended_actions",
+    "category",
+    "severity",
+    "status",
+    "classification",
+    "determination",
+    "assigned_to",
+    "detection_source",
+    "detector_id",
+    "product_name",
+    "actor_display_name",
+    "threat_display_name",
+    "threat_family_name",
+    "mitre_techniques",
+    "system_tags",
+    "alert_web_url",
+    "tenant_id",
+)
+
+
+def _upsert_alerts(alerts, entity_ids, repeats, source) -> list[tuple[int, bool, int | None]]:
+    rows = []
+    for alert in sorted(alerts, key=lambda a: a.dedup_key):
+        f = alert.fields
+        rows.append(
+            (
+                alert.graph_id,
+                alert.provider_alert_id,
+                alert.service_source,
+                *(f[name] for name in FIELD_ORDER),
+                Json(f["additional_data"]),
+                f["first_activity"],
+                f["last_activity"],
+                f["created_at"],
+                f["last_update"],
+                f["resolved_at"],
+                Json(alert.payload),
+                repeats[alert.dedup_key] - 1,
+                source[:150],
+                _alert_device_groups(alert, entity_ids),
+            )
+        )
+    with connection.cursor() as cursor:
+        returned = execute_values(
+            cursor,
+            f"""
+            INSERT INTO incidents_alert ({ALERT_COLUMNS}) VALUES %s
+            ON CONFLICT (service_source, provider_alert_id) DO UPDATE SET
+                graph_id = COALESCE(NULLIF(EXCLUDED.graph_id, ''), incidents_alert.graph_id),
+                title = EXCLUDED.title,
+                description = EXCLUDED.description,
+                recommended_actions = EXCLUDED.recommended_actions,
+                category = EXCLUDED.category,
+                severity = EXCLUDED.severity,
+                status = EXCLUDED.status,
+                classification = CASE WHEN EXCLUDED.classification = 'unknown'
+                    THEN incidents_alert.classification ELSE EXCLUDED.classification END,
+                determination = CASE WHEN EXCLUDED.determination = 'unknown'
+                    THEN incidents_alert.determination ELSE EXCLUDED.determination END,
+                assigned_to = COALESCE(NULLIF(EXCLUDED.assigned_to, ''), incidents_alert.assigned_to),
+                detection_source = EXCLUDED.detection_source,
+                detector_id = EXCLUDED.detector_id,
+                product_name = EXCLUDED.product_name,
+                actor_display_name = EXCLUDED.actor_display_name,
+                threat_display_name = EXCLUDED.threat_display_name,
+                threat_family_name = EXCLUDED.threat_family_name,
+                mitre_techniques = EXCLUDED.mitre_techniques,
+                system_tags = EXCLUDED.system_tags,
+                alert_web_url = EXCLUDED.alert_web_url,
+                tenant_id = EXCLUDED.tenant_id,
+                additional_data = EXCLUDED.additional_data,
+                first_activity = LEAST(incidents_alert.first_activity, EXCLUDED.first_activity),
+                last_activity = GREATEST(incidents_alert.last_activity, EXCLUDED.last_activity),
+                last_update = GREATEST(incidents_alert.last_update, EXCLUDED.last_update),
+                resolved_at = CASE WHEN EXCLUDED.status = 'resolved'
+                    THEN COALESCE(incidents_alert.resolved_at, EXCLUDED.resolved_at) ELSE NULL END,
+                payload = EXCLUDED.payload,
+                repeat_count = incidents_alert.repeat_count + EXCLUDED.repeat_count + 1,
+                device_group_ids = ARRAY(
+                    SELECT DISTINCT g FROM unnest(incidents_alert.device_group_ids || EXCLUDED.device_group_ids) g
+                    ORDER BY g
+                )
+            RETURNING id, (xmax = 0), incident_id, service_source, provider_alert_id
+            """,
+            rows,
+            template=ALERT_TEMPLATE,
+            page_size=len(rows),
+            fetch=True,
+        )
+    ids = {(service, provider): alert_id for alert_id, _, _, service, provider in returned}
+    for alert in alerts:
+        alert.alert_id = ids[alert.dedup_key]
+    return [(alert_id, inserted, incident_id) for alert_id, inserted, incident_id, _, _ in returned]
+
+
+def _store_evidence(alerts, rows, entity_ids) -> None:
+    updated_ids = [alert_id for alert_id, inserted, _ in rows if not inserted]
+    linked, generic = {}, []
+    for alert in alerts:
+        for evidence in alert.evidence:
+
+            def entity_id(record):
+                return entity_ids[(record.kind, record.key)][0] if record is not None else None
+
+            row = [
+                alert.alert_id,
+                entity_id(evidence.entity),
+                evidence.odata_type,
+                evidence.roles,
+                evidence.detailed_roles,
+                evidence.tags,
+                evidence.verdict,
+                evidence.remediation_status,
+                evidence.remediation_status_details,
+                evidence.created_at,
+                entity_id(evidence.device),
+                entity_id(evidence.image_file),
+                entity_id(evidence.parent_process),
+                Json(evidence.payload),
+            ]
+            if row[1] is None:
+                generic.append(tuple(row))
+                continue
+            # One row per entity per alert: evidence naming the same entity twice merges its roles.
+            known = linked.get((row[0], row[1]))
+            if known is not None:
+                row[3] = list(dict.fromkeys(known[3] + row[3]))
+                row[4] = list(dict.fromkeys(known[4] + row[4]))
+                row[5] = list(dict.fromkeys(known[5] + row[5]))
+            linked[(row[0], row[1])] = row
+    template = "(%s, %s, %s, %s::varchar[], %s::varchar[], %s::varchar[], %s, %s, %s, %s, %s, %s, %s, %s)"
+    columns = (
+        "alert_id, entity_id, odata_type, roles, detailed_roles, tags, verdict, remediation_status, "
+        "remediation_status_details, created_at, device_id, image_file_id, parent_process_id, payload"
+    )
+    with connection.cursor() as cursor:
+        if updated_ids:
+            # A re-sent alert carries its whole evidence again: replace the evidence that has no entity to match on.
+            cursor.execute(
+                "DELETE FROM incidents_evidence WHERE alert_id = ANY(%s) AND entity_id IS NULL", [updated_ids]
+            )
+        if linked:
+            execute_values(
+                cursor,
+                f"""
+                INSERT INTO incidents_evidence ({columns}) VALUES %s
+                ON CONFLICT (alert_id, entity_id) WHERE entity_id IS NOT NULL DO UPDATE SET
+                    roles = ARRAY(SELECT DISTINCT r FROM unnest(incidents_evidence.roles || EXCLUDED.roles) r),
+                    detailed_roles = ARRAY(
+                        SELECT DISTINCT r FROM unnest(incidents_evidence.detailed_roles || EXCLUDED.detailed_roles) r
+                    ),
+                    tags = EXCLUDED.tags,
+                    verdict = EXCLUDED.verdict,
+                    remediation_status = EXCLUDED.remediation_status,
+                    remediation_status_details = EXCLUDED.remediation_status_details,
+                    device_id = COALESCE(EXCLUDED.device_id, incidents_evidence.device_id),
+                    image_file_id = COALESCE(EXCLUDED.image_file_id, incidents_evidence.image_file_id),
+                    parent_process_id = COALESCE(EXCLUDED.parent_process_id, incidents_evidence.parent_process_id),
+                    payload = EXCLUDED.payload
+                """,
+                [tuple(row) for _, row in sorted(linked.items())],
+                template=template,
+                page_size=1000,
+            )
+        if generic:
+            execute_values(
+                cursor,
+                f"INSERT INTO incidents_evidence ({columns}) VALUES %s",
+                generic,
+                template=template,
+                page_size=1000,
+            )

@@ -1,0 +1,174 @@
+"""
+Merging incidents and moving alerts between incidents: one mechanism for correlation and for people.
+
+A merge moves the sources' alerts, entity links and tags to the target; each source becomes `redirected` with
+`redirect_incident` set, and both activity logs say so. Moving an alert to another (or a new) incident is the same
+operation for one alert.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from incidents.choices import Classification, Determination, IncidentStatus
+from incidents.models import Alert, Incident
+from incidents.services.rollups import incident_refresh
+from portal.services import activity_record
+
+__all__ = ("MAX_MANUAL_MERGE", "alert_move", "incidents_merge", "incidents_merge_locked")
+
+MAX_MANUAL_MERGE = 5
+
+
+def incidents_merge_locked(*, target: Incident, sources: list[Incident], actor, reason: str) -> Incident:
+    """Merge `sources` into `target`; the caller holds row locks on all of them (select_for_update)."""
+    source_ids = [source.pk for source in sources]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE incidents_alert SET incident_id = %s WHERE incident_id = ANY(%s)", [target.pk, source_ids]
+        )
+        cursor.execute(
+            """
+            INSERT INTO incidents_incidententity (incident_id, entity_id)
+            SELECT %s, entity_id FROM incidents_incidententity WHERE incident_id = ANY(%s)
+            ON CONFLICT DO NOTHING
+            """,
+            [target.pk, source_ids],
+        )
+        cursor.execute("DELETE FROM incidents_incidententity WHERE incident_id = ANY(%s)", [source_ids])
+    actor_name = "correlation" if actor is None else actor.get_username()
+    tags_before = list(target.custom_tags)
+    for source in sources:
+        target.custom_tags = list(dict.fromkeys([*target.custom_tags, *source.custom_tags]))
+        target.alerts_total += source.alerts_total
+        target.first_activity = min(filter(None, (target.first_activity, source.first_activity)), default=None)
+        target.last_activity = max(filter(None, (target.last_activity, source.last_activity)), default=None)
+        target.device_group_ids = sorted(set(target.device_group_ids) | set(source.device_group_ids))
+        before = source.status
+        source.status = IncidentStatus.REDIRECTED
+        source.redirect_incident = target
+        source.alerts_total = 0
+        source.alerts_active = 0
+        source.last_modified_by = actor_name
+        source.save(
+            update_fields=[
+                "status",
+                "redirect_incident",
+                "alerts_total",
+                "alerts_active",
+                "last_modified_by",
+                "last_update",
+            ]
+        )
+        activity_record(
+            actor=actor,
+            system_name="correlation",
+            action="incidents.incident.merged_into",
+            target=source,
+            changes={
+                "status": {"before": before, "after": IncidentStatus.REDIRECTED},
+                "redirect_incident": {"before": None, "after": target.pk},
+            },
+            message=f"Merged into incident {target.pk}. {reason}".strip(),
+        )
+    # As in Defender, a merge into an incident gives it back its automatic name.
+    target.display_name_is_custom = False
+    target.rollups_stale = True
+    target.last_modified_by = actor_name
+    target.save()
+    activity_record(
+        actor=actor,
+        system_name="correlation",
+        action="incidents.incident.merged",
+        target=target,
+        changes={
+            "merged_incidents": {"before": None, "after": source_ids},
+            **(
+                {"custom_tags": {"before": tags_before, "after": target.custom_tags}}
+                if tags_before != target.custom_tags
+                else {}
+            ),
+        },
+        message=f"Incidents {', '.join(map(str, source_ids))} merged into this one. {reason}".strip(),
+    )
+    return target
+
+
+def _may_merge_manually(incidents: list[Incident]) -> None:
+    """Defender's manual-merge rule: equal or empty assignee, classification and determination."""
+    for field, unset, label in (
+        ("assigned_to", "", "assigned to different people"),
+        ("classification", Classification.UNKNOWN, "classified differently"),
+        ("determination", Determination.UNKNOWN, "given different determinations"),
+    ):
+        values = {getattr(incident, field) for incident in incidents} - {unset}
+        if len(values) > 1:
+            raise ValidationError(f"These incidents cannot be merged: they are {label}.")
+
+
+@transaction.atomic
+def incidents_merge(*, target_id: int, source_ids: list[int], actor, reason: str) -> Incident:
+    """Merge up to five incidents (the target included) into the target, as a person asked."""
+    source_ids = [pk for pk in dict.fromkeys(source_ids) if pk != target_id]
+    if not source_ids:
+        raise ValidationError("Choose at least one other incident to merge.")
+    if len(source_ids) + 1 > MAX_MANUAL_MERGE:
+        raise ValidationError(f"At most {MAX_MANUAL_MERGE} incidents can be merged at once.")
+    if not reason or not reason.strip():
+        raise ValidationError("Give a reason for merging.")
+    locked = {
+        i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=[target_id, *source_ids]).order_by("pk")
+    }
+    missing = [pk for pk in [target_id, *source_ids] if pk not in locked]
+    if missing:
+        raise Incident.DoesNotExist(f"No incident {missing[0]}.")
+    incidents = list(locked.values())
+    if any(incident.status == IncidentStatus.REDIRECTED for incident in incidents):
+        raise ValidationError("An incident that was already merged cannot be merged again; use its target.")
+    _may_merge_manually(incidents)
+    target = locked[target_id]
+    incidents_merge_locked(target=target, sources=[locked[pk] for pk in source_ids], actor=actor, reason=reason)
+    return incident_refresh(incident_id=target.pk)
+
+
+@transaction.atomic
+def alert_move(*, alert_id: int, actor, reason: str, incident_id: int | None = None) -> Alert:
+    """Move an alert to another incident, or to a new one when `incident_id` is None."""
+    alert = Alert.objects.select_for_update().get(pk=alert_id)
+    source_id = alert.incident_id
+    if incident_id is not None and incident_id == source_id:
+        raise ValidationError("The alert is already in that incident.")
+    ids = sorted(filter(None, {source_id, incident_id}))
+    locked = {i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    if incident_id is not None:
+        target = locked.get(incident_id)
+        if target is None:
+            raise Incident.DoesNotExist(f"No incident {incident_id}.")
+        if target.status == IncidentStatus.REDIRECTED:
+            raise ValidationError(
+                f"Incident {incident_id} was merged into {target.redirect_incident_id}; use that one."
+            )
+    else:
+        target = Incident.objects.create(display_name=alert.title[:400], severity=alert.severity)
+        activity_record(
+            actor=actor, action="incidents.incident.created", target=target, message=f"Created for alert {alert.pk}."
+        )
+    actor_name = actor.get_username() if actor is not None else "correlation"
+    alert.incident = target
+    alert.correlation_reason = f"Moved by {actor_name}: {reason}".strip()
+    alert.save(update_fields=["incident", "correlation_reason"])
+    for incident, action, message in (
+        (locked.get(source_id), "incidents.alert.moved_out", f"Alert {alert.pk} moved to incident {target.pk}."),
+        (target, "incidents.alert.moved_in", f"Alert {alert.pk} moved here from incident {source_id}."),
+    ):
+        if incident is None:
+            continue
+        activity_record(
+            actor=actor,
+            action=action,
+            target=incident,
+            changes={"alert": {"before": source_id, "after": target.pk}},
+            message=f"{message} {reason}".strip(),
+        )
+    for incident_id_to_refresh in filter(None, (source_id, target.pk)):
+        incident_refresh(incident_id=incident_id_to_refresh)
+    return alert
