@@ -3,7 +3,7 @@ import redis
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from incidents.models import DeviceGroup, Entity
+from incidents.models import Alert, DeviceGroup, Entity, Incident
 from portal import embedded
 from portal.demo import DEMO_ACCOUNTS
 
@@ -16,7 +16,7 @@ def test_seed_demo_builds_the_estate_and_one_account_per_role(settings, capsys):
 
     assert DeviceGroup.objects.count() == 4
     devices = Entity.objects.filter(kind="device")
-    assert devices.count() == 11
+    assert devices.count() == 12
     assert not devices.filter(device_group__isnull=True).exists()
     assert Entity.objects.filter(kind="user", key="alice.ward@corp.example").exists()
     for account in DEMO_ACCOUNTS:
@@ -25,7 +25,39 @@ def test_seed_demo_builds_the_estate_and_one_account_per_role(settings, capsys):
         assert list(user.groups.values_list("name", flat=True)) == [account.role]
     assert authenticate(username="admin", password="vigil-demo-admin").has_perm("resources.change_resourcelink")
     assert not authenticate(username="reader", password="vigil-demo-reader").has_perm("resources.change_resourcelink")
-    assert "Demo estate ready" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "16 new demo alerts" in output
+    assert "0 new demo alerts" in output  # the second run re-sends nothing
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_each_attack_story_into_its_own_incident(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+
+    stories = {
+        incident.display_name: incident
+        for incident in Incident.objects.filter(alerts_total__gt=1).prefetch_related("alerts")
+    }
+    assert len(stories) == 3
+    phishing = next(i for name, i in stories.items() if "Execution" in name)
+    assert phishing.display_name.startswith("Multi-stage incident involving Initial access")
+    assert phishing.display_name.endswith("on multiple endpoints reported by multiple sources")
+    assert phishing.alerts_total == 6
+    assert {"T1566.002", "T1003.001", "T1550.002"} <= set(phishing.mitre_techniques)
+    ransomware = next(i for name, i in stories.items() if "Ransomware" in name)
+    assert ransomware.alerts_total == 3 and ransomware.severity == "high"
+    bec = next(i for name, i in stories.items() if "Collection" in name)
+    assert {a.service_source for a in bec.alerts.all()} == {
+        "azureAdIdentityProtection",
+        "microsoftDefenderForCloudApps",
+        "microsoftDefenderForOffice365",
+    }
+    # The background noise stays in single-alert incidents named after their alert.
+    singles = Incident.objects.filter(alerts_total=1)
+    assert singles.count() == 4
+    assert singles.filter(display_name="EICAR test file detected on one endpoint").exists()
+    assert not Alert.objects.filter(incident__isnull=True).exists()
 
 
 @pytest.mark.django_db

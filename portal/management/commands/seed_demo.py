@@ -23,5 +23,6 @@ class Command(BaseCommand):
         counts = demo_estate_seed()
         self.stdout.write(
             f"Demo estate ready: {counts['device_groups']} device groups, {counts['devices']} devices, "
-            f"{counts['users']} directory users, {len(DEMO_ACCOUNTS)} demo accounts."
+            f"{counts['users']} directory users, {len(DEMO_ACCOUNTS)} demo accounts, "
+            f"{counts['alerts']} new demo alerts."
         )
