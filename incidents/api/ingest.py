@@ -28,6 +28,11 @@ class RawJSONParser(BaseParser):
         return stream
 
 
+def _refuse_constant(name: str):
+    # NaN and Infinity are not JSON and PostgreSQL's jsonb cannot store them.
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _error(message: str, code: int) -> Response:
     return Response({"detail": message}, status=code)
 
@@ -100,7 +105,7 @@ class AlertIngestView(APIView):
         if len(body) > limit:
             return _error(f"The body is larger than {limit} bytes; send fewer alerts per request.", 413)
         try:
-            document = json.loads(body)
+            document = json.loads(body, parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError) as error:
             return _error(f"The body is not valid JSON: {error}.", 400)
         if isinstance(document, list):

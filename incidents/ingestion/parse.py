@@ -7,7 +7,7 @@ does not know (stored with their @odata.type and no entity).
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 
@@ -31,6 +31,8 @@ __all__ = ("EvidenceRecord", "ParsedAlert", "parse_alert")
 
 GRAPH_EVIDENCE_NAMESPACE = "#microsoft.graph.security."
 MITRE_TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?$")
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -104,6 +106,9 @@ def _datetime(value) -> datetime | None:
         raise ValueError(f"{value!r} is not an ISO 8601 date and time") from error
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, timezone.UTC)
+    # Time arithmetic (windows, rollups) must stay within what PostgreSQL and Python represent.
+    if not EARLIEST <= parsed <= LATEST:
+        raise ValueError(f"{value!r} is outside the years {EARLIEST.year} to {LATEST.year}")
     return parsed
 
 
@@ -113,6 +118,8 @@ def _string_list(value, *, max_length=200, pattern=None) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError("must be a list of strings")
     items = [item.strip() for item in value if item.strip()]
+    if pattern is MITRE_TECHNIQUE:
+        items = [item.upper() for item in items]
     for item in items:
         if len(item) > max_length:
             raise ValueError(f"{item[:40]!r}… is longer than {max_length} characters")
@@ -131,6 +138,8 @@ def parse_alert(payload) -> tuple[ParsedAlert | None, dict[str, str]]:
     """The parsed alert and no errors, or None and {field path: message}."""
     if not isinstance(payload, dict):
         return None, {"": "each alert must be a JSON object"}
+    if _contains_nul(payload):
+        return None, {"": "contains a NUL character (\\u0000), which cannot be stored"}
     errors = _Errors()
     get = payload.get
 
@@ -214,6 +223,16 @@ def parse_alert(payload) -> tuple[ParsedAlert | None, dict[str, str]]:
         ),
         {},
     )
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
 
 
 def _parse_evidence_list(items: list, errors: _Errors) -> list[EvidenceRecord]:
