@@ -1,0 +1,233 @@
+"""
+What people change on an incident or an alert, with the rules of the domain enforced here rather than in views:
+resolving an incident resolves its active alerts; assigning an incident assigns its alerts; a determination must
+belong to the classification; every change is in the activity log with who, what, before and after.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.choices import AlertStatus, Classification, Determination, IncidentStatus, Severity
+from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Incident
+from portal.services import activity_record, changes_between, snapshot
+
+__all__ = (
+    "DETERMINATIONS_BY_CLASSIFICATION",
+    "alert_update",
+    "comment_add",
+    "incident_update",
+)
+
+DETERMINATIONS_BY_CLASSIFICATION = {
+    Classification.UNKNOWN: {Determination.UNKNOWN},
+    Classification.TRUE_POSITIVE: {
+        Determination.UNKNOWN,
+        Determination.MULTI_STAGED_ATTACK,
+        Determination.MALICIOUS_USER_ACTIVITY,
+        Determination.COMPROMISED_USER,
+        Determination.MALWARE,
+        Determination.PHISHING,
+        Determination.UNWANTED_SOFTWARE,
+        Determination.OTHER,
+        Determination.APT,
+    },
+    Classification.INFORMATIONAL_EXPECTED_ACTIVITY: {
+        Determination.UNKNOWN,
+        Determination.SECURITY_TESTING,
+        Determination.LINE_OF_BUSINESS_APPLICATION,
+        Determination.CONFIRMED_USER_ACTIVITY,
+        Determination.SECURITY_PERSONNEL,
+        Determination.OTHER,
+    },
+    Classification.FALSE_POSITIVE: {
+        Determination.UNKNOWN,
+        Determination.CLEAN,
+        Determination.INSUFFICIENT_DATA,
+        Determination.OTHER,
+    },
+}
+INCIDENT_FIELDS = (
+    "display_name",
+    "severity",
+    "status",
+    "classification",
+    "determination",
+    "assigned_to",
+    "custom_tags",
+    "resolving_comment",
+    "summary",
+)
+ALERT_FIELDS = ("status", "classification", "determination", "assigned_to")
+SETTABLE_INCIDENT_STATUSES = {IncidentStatus.ACTIVE, IncidentStatus.IN_PROGRESS, IncidentStatus.RESOLVED}
+
+
+def _fit_determination(item: Incident | Alert, values: dict) -> None:
+    """
+    A new classification without a determination resets a determination that no longer fits it; an explicit
+    determination must belong to the classification.
+    """
+    allowed = DETERMINATIONS_BY_CLASSIFICATION.get(item.classification, set())
+    if "classification" in values and "determination" not in values and item.determination not in allowed:
+        item.determination = Determination.UNKNOWN
+    _check_classification(item.classification, item.determination)
+
+
+def _check_classification(classification: str, determination: str) -> None:
+    if determination not in DETERMINATIONS_BY_CLASSIFICATION.get(classification, set()):
+        raise ValidationError(
+            {
+                "determination": f"{Determination(determination).label} is not a determination for "
+                f"{Classification(classification).label}."
+            }
+        )
+
+
+def _normalise_tags(tags) -> list[str]:
+    cleaned = []
+    for tag in tags:
+        tag = str(tag).strip()
+        if not tag:
+            continue
+        if len(tag) > 100:
+            raise ValidationError({"custom_tags": "A tag is at most 100 characters."})
+        cleaned.append(tag)
+    return list(dict.fromkeys(cleaned))
+
+
+@transaction.atomic
+def incident_update(*, incident_id: int, actor, **values) -> Incident:
+    """
+    Change what a person may change on an incident: display_name, severity, status, classification,
+    determination, assigned_to, custom_tags, resolving_comment, summary.
+    """
+    unknown = set(values) - set(INCIDENT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} on an incident.")
+    incident = Incident.objects.select_for_update().get(pk=incident_id)
+    if incident.status == IncidentStatus.REDIRECTED:
+        raise ValidationError(
+            f"Incident {incident.pk} was merged into incident {incident.redirect_incident_id}; change that one."
+        )
+    before = snapshot(incident, INCIDENT_FIELDS)
+    if "display_name" in values:
+        name = (values["display_name"] or "").strip()
+        if not name:
+            raise ValidationError({"display_name": "An incident needs a name."})
+        if name != incident.display_name:
+            incident.display_name = name[:400]
+            incident.display_name_is_custom = True
+    if "severity" in values:
+        if values["severity"] not in Severity.values:
+            raise ValidationError({"severity": f"{values['severity']!r} is not a severity."})
+        if values["severity"] != incident.severity:
+            incident.severity = values["severity"]
+            incident.severity_is_custom = True
+    if "custom_tags" in values:
+        incident.custom_tags = _normalise_tags(values["custom_tags"])
+    for field in ("classification", "determination", "assigned_to", "summary"):
+        if field in values:
+            setattr(incident, field, (values[field] or "") if field in ("assigned_to", "summary") else values[field])
+    _fit_determination(incident, values)
+    if "resolving_comment" in values:
+        incident.resolving_comment = (values["resolving_comment"] or "").strip()
+    if "status" in values and values["status"] != incident.status:
+        status = values["status"]
+        if status not in SETTABLE_INCIDENT_STATUSES:
+            raise ValidationError({"status": "Set the status to active, inProgress or resolved."})
+        if status == IncidentStatus.RESOLVED and not incident.resolving_comment:
+            raise ValidationError({"resolving_comment": "Say how the incident was resolved."})
+        incident.status = status
+
+    changes = changes_between(before, snapshot(incident, INCIDENT_FIELDS))
+    if not changes:
+        return incident
+    incident.last_modified_by = actor.get_username()
+    incident.full_clean(exclude=["redirect_incident"])
+    incident.save()
+    activity_record(actor=actor, action="incidents.incident.updated", target=incident, changes=changes)
+
+    if "assigned_to" in changes:
+        _alerts_follow(incident, actor, assigned_to=incident.assigned_to)
+    if changes.get("status", {}).get("after") == IncidentStatus.RESOLVED:
+        _alerts_follow(incident, actor, status=AlertStatus.RESOLVED)
+    return incident
+
+
+def _alerts_follow(incident: Incident, actor, **values) -> None:
+    """Assigning an incident assigns its alerts; resolving it resolves its active alerts."""
+    alerts = Alert.objects.select_for_update().filter(incident=incident).order_by("pk")
+    if values.get("status") == AlertStatus.RESOLVED:
+        alerts = alerts.exclude(status=AlertStatus.RESOLVED)
+    now = timezone.now()
+    changed = []
+    for alert in alerts:
+        before = snapshot(alert, ALERT_FIELDS)
+        for field, value in values.items():
+            setattr(alert, field, value)
+        if alert.status == AlertStatus.RESOLVED and alert.resolved_at is None:
+            alert.resolved_at = now
+        alert.last_update = now
+        changes = changes_between(before, snapshot(alert, ALERT_FIELDS))
+        if changes:
+            changed.append((alert, changes))
+    if not changed:
+        return
+    Alert.objects.bulk_update([a for a, _ in changed], [*values, "resolved_at", "last_update"])
+    for alert, changes in changed:
+        activity_record(
+            actor=actor,
+            action="incidents.alert.updated",
+            target=alert,
+            changes=changes,
+            message=f"Follows incident {incident.pk}.",
+        )
+    incident.alerts_active = Alert.objects.filter(
+        incident=incident, status__in=[AlertStatus.NEW, AlertStatus.IN_PROGRESS, AlertStatus.UNKNOWN]
+    ).count()
+    incident.save(update_fields=["alerts_active"])
+
+
+@transaction.atomic
+def alert_update(*, alert_id: int, actor, **values) -> Alert:
+    """Change an alert's status, classification, determination or assignee; its incident's rollups follow."""
+    from incidents.services.rollups import incident_refresh
+
+    unknown = set(values) - set(ALERT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} on an alert.")
+    alert = Alert.objects.select_for_update().get(pk=alert_id)
+    before = snapshot(alert, ALERT_FIELDS)
+    if "status" in values and values["status"] not in AlertStatus.values:
+        raise ValidationError({"status": f"{values['status']!r} is not an alert status."})
+    for field, value in values.items():
+        setattr(alert, field, value or "" if field == "assigned_to" else value)
+    _fit_determination(alert, values)
+    changes = changes_between(before, snapshot(alert, ALERT_FIELDS))
+    if not changes:
+        return alert
+    now = timezone.now()
+    alert.resolved_at = (alert.resolved_at or now) if alert.status == AlertStatus.RESOLVED else None
+    alert.last_update = now
+    alert.save(update_fields=[*ALERT_FIELDS, "resolved_at", "last_update"])
+    activity_record(actor=actor, action="incidents.alert.updated", target=alert, changes=changes)
+    if alert.incident_id and "status" in changes:
+        incident_refresh(incident_id=alert.incident_id, sync_entities=False)
+    return alert
+
+
+@transaction.atomic
+def comment_add(*, actor, text: str, incident_id: int | None = None, alert_id: int | None = None) -> Comment:
+    if (incident_id is None) == (alert_id is None):
+        raise ValueError("A comment belongs to an incident or to an alert.")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write something first."})
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise ValidationError({"text": f"A comment is at most {COMMENT_MAX_LENGTH:,} characters."})
+    comment = Comment.objects.create(
+        incident_id=incident_id, alert_id=alert_id, author=actor, author_name=actor.get_username(), text=text
+    )
+    target = Incident.objects.get(pk=incident_id) if incident_id else Alert.objects.get(pk=alert_id)
+    activity_record(actor=actor, action="incidents.comment.added", target=target, message=text[:300])
+    return comment
