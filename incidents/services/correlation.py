@@ -175,28 +175,33 @@ def _candidates(keys: list[CorrelationKey], at) -> list[tuple[Incident, list[Cor
         return []
     window = settings.CORRELATION_WINDOW
     by_id = {key.entity_id: key for key in keys}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT ie.incident_id, array_agg(ie.entity_id ORDER BY ie.entity_id)
-            FROM incidents_incidententity ie JOIN incidents_incident i ON i.id = ie.incident_id
-            WHERE ie.entity_id = ANY(%s) AND i.status <> %s
-              AND i.last_activity >= %s AND i.first_activity <= %s
-              AND i.alerts_total < %s
-            GROUP BY ie.incident_id
-            """,
-            [
-                list(by_id),
-                IncidentStatus.REDIRECTED,
-                at - window,
-                at + window,
-                settings.CORRELATION_MAX_ALERTS_PER_INCIDENT,
-            ],
-        )
-        shared = dict(cursor.fetchall())
-    if not shared:
-        return []
-    incidents = Incident.objects.select_for_update().filter(pk__in=shared).order_by("pk")
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT ie.incident_id, array_agg(ie.entity_id ORDER BY ie.entity_id)
+                FROM incidents_incidententity ie JOIN incidents_incident i ON i.id = ie.incident_id
+                WHERE ie.entity_id = ANY(%s) AND i.status <> %s
+                  AND i.last_activity >= %s AND i.first_activity <= %s
+                  AND i.alerts_total < %s
+                GROUP BY ie.incident_id
+                """,
+                [
+                    list(by_id),
+                    IncidentStatus.REDIRECTED,
+                    at - window,
+                    at + window,
+                    settings.CORRELATION_MAX_ALERTS_PER_INCIDENT,
+                ],
+            )
+            shared = dict(cursor.fetchall())
+        if not shared:
+            return []
+        incidents = list(Incident.objects.select_for_update().filter(pk__in=shared).order_by("pk"))
+        # Waiting for these row locks may have let a merge commit: a candidate is now redirected and its entity links
+        # are in its target. Look again; the next statement sees what that merge committed.
+        if not any(incident.status == IncidentStatus.REDIRECTED for incident in incidents):
+            break
     return [
         (incident, [by_id[entity_id] for entity_id in shared[incident.pk]])
         for incident in incidents

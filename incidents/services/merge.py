@@ -8,6 +8,7 @@ operation for one alert.
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from incidents.choices import Classification, Determination, IncidentStatus
 from incidents.models import Alert, Incident
@@ -155,7 +156,9 @@ def alert_move(*, alert_id: int, actor, reason: str, incident_id: int | None = N
     actor_name = actor.get_username() if actor is not None else "correlation"
     alert.incident = target
     alert.correlation_reason = f"Moved by {actor_name}: {reason}".strip()
-    alert.save(update_fields=["incident", "correlation_reason"])
+    # Filed by hand counts as correlated: the sweep must not pick the alert up again and again.
+    alert.correlated_at = alert.correlated_at or timezone.now()
+    alert.save(update_fields=["incident", "correlation_reason", "correlated_at"])
     for incident, action, message in (
         (locked.get(source_id), "incidents.alert.moved_out", f"Alert {alert.pk} moved to incident {target.pk}."),
         (target, "incidents.alert.moved_in", f"Alert {alert.pk} moved here from incident {source_id}."),

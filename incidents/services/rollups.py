@@ -106,10 +106,13 @@ def incident_refresh(*, incident_id: int, sync_entities: bool = True) -> Inciden
     incident.rollups_stale = False
     if not incident.severity_is_custom and severity_rank is not None:
         incident.severity = Severity.values[severity_rank]
-    if not incident.display_name_is_custom:
+    if not incident.display_name_is_custom and total:
         incident.display_name = incident_name(titles=titles, categories=categories, assets=assets, sources=services)
-    if total and active == 0 and incident.status in OPEN:
+    if active == 0 and incident.status in OPEN:
+        # Every alert resolved, or every alert moved elsewhere: nothing is left to work on.
         incident.status = IncidentStatus.RESOLVED
+        if not total and not incident.resolving_comment:
+            incident.resolving_comment = "Its alerts were moved to other incidents."
     incident.save()
     if incident.status != before_status:
         activity_record(
@@ -118,7 +121,7 @@ def incident_refresh(*, incident_id: int, sync_entities: bool = True) -> Inciden
             action="incidents.incident.resolved",
             target=incident,
             changes={"status": {"before": before_status, "after": incident.status}},
-            message="Every alert of the incident is resolved.",
+            message="Every alert of the incident is resolved." if total else "The incident has no alerts left.",
         )
     return incident
 
