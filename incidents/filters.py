@@ -1,0 +1,133 @@
+"""
+One FilterSet per queue, shared by the pages and the API. Every value lives in the URL, so a view can be
+bookmarked and shared.
+"""
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from incidents.choices import (
+    AlertStatus,
+    Classification,
+    DetectionSource,
+    Determination,
+    IncidentStatus,
+    ServiceSource,
+    Severity,
+)
+from incidents.models import Alert, DeviceGroup, Incident
+
+__all__ = ("TIME_RANGES", "AlertFilterSet", "IncidentFilterSet")
+
+TIME_RANGES = {
+    "1d": timedelta(days=1),
+    "3d": timedelta(days=3),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "6m": timedelta(days=182),
+}
+
+
+def _multiple(choices):
+    return django_filters.MultipleChoiceFilter(choices=choices)
+
+
+class _QueueFilterSet(django_filters.FilterSet):
+    severity = _multiple(Severity.choices)
+    classification = _multiple(Classification.choices)
+    determination = _multiple(Determination.choices)
+    range = django_filters.ChoiceFilter(
+        choices=[(key, key) for key in TIME_RANGES], method="filter_range", label="Time range"
+    )
+    since = django_filters.IsoDateTimeFilter(method="filter_since", label="From")
+    until = django_filters.IsoDateTimeFilter(method="filter_until", label="To")
+    assigned = django_filters.CharFilter(method="filter_assigned", label="Assigned to (me, unassigned or a name)")
+    device_group = django_filters.ModelMultipleChoiceFilter(
+        queryset=DeviceGroup.objects.all(), method="filter_device_group"
+    )
+
+    time_field = "created_at"
+
+    def filter_range(self, queryset, name, value):
+        return queryset.filter(**{f"{self.time_field}__gte": timezone.now() - TIME_RANGES[value]})
+
+    def filter_since(self, queryset, name, value):
+        return queryset.filter(**{f"{self.time_field}__gte": value})
+
+    def filter_until(self, queryset, name, value):
+        return queryset.filter(**{f"{self.time_field}__lte": value})
+
+    def filter_assigned(self, queryset, name, value):
+        value = value.strip()
+        if value == "unassigned":
+            return queryset.filter(assigned_to="")
+        if value == "me":
+            user = getattr(self.request, "user", None)
+            return queryset.filter(assigned_to=user.get_username()) if user else queryset.none()
+        return queryset.filter(assigned_to__iexact=value)
+
+    def filter_device_group(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(device_group_ids__overlap=[group.pk for group in value])
+
+
+class IncidentFilterSet(_QueueFilterSet):
+    status = _multiple(IncidentStatus.choices)
+    service_source = django_filters.MultipleChoiceFilter(choices=ServiceSource.choices, method="filter_array")
+    detection_source = django_filters.MultipleChoiceFilter(choices=DetectionSource.choices, method="filter_array")
+    tag = django_filters.CharFilter(method="filter_tag")
+    category = django_filters.CharFilter(method="filter_category")
+    q = django_filters.CharFilter(method="filter_search", label="Name, id or impacted entity")
+
+    time_field = "last_update"
+
+    class Meta:
+        model = Incident
+        fields = []
+
+    def filter_array(self, queryset, name, value):
+        if not value:
+            return queryset
+        field = {"service_source": "service_sources", "detection_source": "detection_sources"}[name]
+        return queryset.filter(**{f"{field}__overlap": list(value)})
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(custom_tags__contains=[value.strip()])
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(categories__contains=[value.strip()])
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        by_entity = Q(entity_links__entity__key=value.lower()) | Q(entity_links__entity__display_name__iexact=value)
+        condition = Q(display_name__icontains=value) | Q(pk__in=Incident.objects.filter(by_entity).values("pk"))
+        if value.lstrip("#").isdigit():
+            condition |= Q(pk=int(value.lstrip("#")))
+        return queryset.filter(condition)
+
+
+class AlertFilterSet(_QueueFilterSet):
+    status = _multiple(AlertStatus.choices)
+    service_source = _multiple(ServiceSource.choices)
+    detection_source = _multiple(DetectionSource.choices)
+    category = django_filters.CharFilter(field_name="category", lookup_expr="iexact")
+    q = django_filters.CharFilter(method="filter_search", label="Title or id")
+
+    class Meta:
+        model = Alert
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q(title__icontains=value) | Q(provider_alert_id=value) | Q(graph_id=value)
+        if value.isdigit():
+            condition |= Q(pk=int(value))
+        return queryset.filter(condition)
