@@ -38,6 +38,18 @@ ADVISORY_NAMESPACE = 7_001
 STRONG_KINDS = {EntityKind.DEVICE, EntityKind.USER, EntityKind.MAILBOX, EntityKind.FILE, EntityKind.CLOUD_APPLICATION}
 GUARDED_KINDS = {EntityKind.IP, EntityKind.URL}
 HASH_LENGTHS = {32, 40, 64}
+CORRELATION_FIELDS = (
+    "incident",
+    "title",
+    "severity",
+    "status",
+    "first_activity",
+    "last_activity",
+    "created_at",
+    "device_group_ids",
+    "correlated_at",
+    "correlation_reason",
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,8 @@ def pending_alert_ids(*, limit: int = 2000) -> list[int]:
 def alert_correlate(*, alert_id: int) -> tuple[int | None, set[int]]:
     """Attach one alert to its incident. Returns the incident id and the incidents whose rollups changed."""
     # The row lock serialises two workers handed the same alert (a re-delivered message, the sweep).
-    alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+    # Only what correlation reads: decoding the stored payload of every alert would dominate the worker's time.
+    alert = Alert.objects.select_for_update().only(*CORRELATION_FIELDS).filter(pk=alert_id).first()
     if alert is None:
         return None, set()
     if alert.incident_id is not None:
