@@ -106,11 +106,13 @@ class AlertIngestView(APIView):
             return _error(f"The body is larger than {limit} bytes; send fewer alerts per request.", 413)
         try:
             document = json.loads(body, parse_constant=_refuse_constant)
+        except RecursionError:
+            return _error("The body is nested too deeply to be alerts.", 400)
         except (UnicodeDecodeError, ValueError) as error:
             return _error(f"The body is not valid JSON: {error}.", 400)
         if isinstance(document, list):
             payloads = document
-        elif isinstance(document, dict) and set(document) - {"@odata.context", "@odata.nextLink"} == {"value"}:
+        elif isinstance(document, dict) and {k for k in document if not k.startswith("@odata.")} == {"value"}:
             payloads = document["value"]
             if not isinstance(payloads, list):
                 return _error('"value" must be a list of alerts.', 400)

@@ -74,10 +74,10 @@ def normalize_ip(value) -> str | None:
         address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
         return None
-    if address.is_unspecified or address.is_loopback:
-        return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
+    if address.is_unspecified or address.is_loopback:
+        return None
     return address.compressed
 
 
@@ -97,6 +97,8 @@ def normalize_url(value) -> str | None:
         return None
     scheme = parts.scheme.lower()
     default_port = {"http": 80, "https": 443}.get(scheme)
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
     netloc = host if port in (None, default_port) else f"{host}:{port}"
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 

@@ -5,6 +5,7 @@ Accepts Graph's camelCase enum values and PascalCase ones; keeps every evidence 
 does not know (stored with their @odata.type and no entity).
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -105,7 +106,7 @@ def _datetime(value) -> datetime | None:
     except ValueError as error:
         raise ValueError(f"{value!r} is not an ISO 8601 date and time") from error
     if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)
+        parsed = parsed.replace(tzinfo=UTC)
     # Time arithmetic (windows, rollups) must stay within what PostgreSQL and Python represent.
     if not EARLIEST <= parsed <= LATEST:
         raise ValueError(f"{value!r} is outside the years {EARLIEST.year} to {LATEST.year}")
@@ -138,8 +139,9 @@ def parse_alert(payload) -> tuple[ParsedAlert | None, dict[str, str]]:
     """The parsed alert and no errors, or None and {field path: message}."""
     if not isinstance(payload, dict):
         return None, {"": "each alert must be a JSON object"}
-    if _contains_nul(payload):
-        return None, {"": "contains a NUL character (\\u0000), which cannot be stored"}
+    problem = _unstorable(payload)
+    if problem:
+        return None, {"": problem}
     errors = _Errors()
     get = payload.get
 
@@ -225,14 +227,34 @@ def parse_alert(payload) -> tuple[ParsedAlert | None, dict[str, str]]:
     )
 
 
-def _contains_nul(value) -> bool:
+MAX_DEPTH = 32
+
+
+def _unstorable(value, depth: int = 0) -> str | None:
+    """Why PostgreSQL could not store this JSON as it is (text and jsonb), or None."""
+    if depth > MAX_DEPTH:
+        return f"is nested more than {MAX_DEPTH} levels deep"
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return "contains a NUL character (\\u0000), which cannot be stored"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains an unpaired UTF-16 surrogate, which is not valid text"
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "contains NaN or Infinity, which are not JSON numbers"
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        problem = _unstorable(item, depth + 1)
+        if problem:
+            return problem
+    return None
 
 
 def _parse_evidence_list(items: list, errors: _Errors) -> list[EvidenceRecord]:
