@@ -164,6 +164,6 @@ def device_record(evidence: dict) -> EntityRecord | None:
         attributes,
         os_platform=str(evidence.get("osPlatform") or "")[:64],
         risk_score=str(evidence.get("riskScore") or "").lower(),
-        device_group_name=str(evidence.get("rbacGroupName") or "").strip()[:100],
+        device_group_name=(_clean(evidence.get("rbacGroupName")) or "")[:100],
         strong=True,
     )

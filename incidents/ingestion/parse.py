@@ -398,7 +398,10 @@ def _process(item, device, image_file, pid_field, created_field, command_field) 
     if pid is None or entities.is_junk(pid):
         return None
     created = item.get(created_field) or ""
-    device_key = device.key if device else (entities._lower(item.get("mdeDeviceId")) or "unknown-device")
+    device_key = device.key if device else entities._lower(item.get("mdeDeviceId"))
+    if not device_key and not created:
+        return None  # a bare process id says nothing: PID 4 on one machine is not PID 4 on another
+    device_key = device_key or "unknown-device"
     key = f"{device_key}:{pid}:{created}".lower()
     image_name = image_file.display_name if image_file else "process"
     attributes = {"processId": pid, "creationDateTime": created or None}

@@ -168,3 +168,18 @@ def test_correlation_is_enqueued_after_commit(admin_user, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _post(_client(admin_user), {"title": ""})
     assert callbacks == []
+
+
+def test_placeholder_group_names_and_bare_process_ids_create_nothing(admin_user):
+    from incidents.models import DeviceGroup
+
+    evidence = [
+        {"@odata.type": NS + "deviceEvidence", "deviceDnsName": "ws7.corp.example", "rbacGroupName": "N/A"},
+        {"@odata.type": NS + "processEvidence", "processId": 4},
+    ]
+    response = _post(_client(admin_user), _alert(evidence=evidence))
+
+    assert response.status_code == 202
+    assert not DeviceGroup.objects.filter(name="N/A").exists()
+    assert not Entity.objects.filter(kind="process").exists()
+    assert Entity.objects.get(kind="device").device_group is None
