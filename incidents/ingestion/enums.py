@@ -2,8 +2,6 @@
 
 from django.db import models
 
-from incidents.choices import DETERMINATION_ALIASES
-
 __all__ = ("normalize_enum",)
 
 
@@ -28,6 +26,3 @@ def _lookup(choices) -> dict[str, str]:
     if choices not in _lookups:
         _lookups[choices] = {value.lower(): value for value in choices.values}
     return _lookups[choices]
-
-
-DETERMINATION = DETERMINATION_ALIASES

@@ -8,14 +8,13 @@ correlation window) reopens it, in `correlation.attach`.
 """
 
 from django.db import connection, transaction
-from django.db.models import Q
 
 from incidents.choices import AlertStatus, IncidentStatus, Severity
 from incidents.models import Incident
 from incidents.naming import incident_name
 from portal.services import activity_record
 
-__all__ = ("incident_refresh", "incident_sync_entities")
+__all__ = ("incident_refresh", "incident_sync_entities", "stale_incident_ids")
 
 OPEN = (IncidentStatus.ACTIVE, IncidentStatus.IN_PROGRESS, IncidentStatus.AWAITING_ACTION)
 
@@ -127,4 +126,4 @@ def incident_refresh(*, incident_id: int, sync_entities: bool = True) -> Inciden
 
 
 def stale_incident_ids(limit: int = 500) -> list[int]:
-    return list(Incident.objects.filter(Q(rollups_stale=True)).values_list("pk", flat=True)[:limit])
+    return list(Incident.objects.filter(rollups_stale=True).values_list("pk", flat=True)[:limit])

@@ -4,9 +4,7 @@ Merging incidents and moving alerts, as a person asks (DESIGN.md, Correlation, p
 Incidents are built the way production builds them: alerts ingested as Graph alerts_v2 JSON, then correlated.
 """
 
-import hashlib
-import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -18,50 +16,9 @@ from incidents.services.correlation import alerts_correlate, pending_alert_ids
 from incidents.services.ingestion import ingest_alerts
 from incidents.services.merge import alert_move, incidents_merge
 from portal.models import ActivityLogEntry
+from tests.incidents.alert_builders import T0, device, graph_alert, ingest_and_correlate, user
 
 pytestmark = pytest.mark.django_db
-
-T0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
-_numbers = itertools.count(1)
-
-
-def device(dns_name):
-    return {
-        "@odata.type": "#microsoft.graph.security.deviceEvidence",
-        "deviceDnsName": dns_name,
-        "mdeDeviceId": hashlib.sha256(dns_name.encode()).hexdigest()[:40],
-        "rbacGroupName": "Servers",
-    }
-
-
-def user(upn):
-    return {"@odata.type": "#microsoft.graph.security.userEvidence", "userAccount": {"userPrincipalName": upn}}
-
-
-def graph_alert(*evidence, at=T0, title=None, severity="medium", category="Execution", status="new"):
-    number = next(_numbers)
-    return {
-        "id": f"da{number:018d}",
-        "providerAlertId": f"da{number:018d}",
-        "title": title or f"Suspicious activity {number}",
-        "severity": severity,
-        "status": status,
-        "category": category,
-        "serviceSource": "microsoftDefenderForEndpoint",
-        "detectionSource": "microsoftDefenderForEndpoint",
-        "createdDateTime": (at + timedelta(minutes=5)).isoformat(),
-        "firstActivityDateTime": at.isoformat(),
-        "lastActivityDateTime": (at + timedelta(minutes=5)).isoformat(),
-        "evidence": list(evidence),
-    }
-
-
-def ingest_and_correlate(*payloads) -> list[Alert]:
-    result = ingest_alerts(list(payloads), source="tests")
-    assert result.rejected == []
-    alerts_correlate(alert_ids=result.accepted)
-    by_provider_id = {a.provider_alert_id: a for a in Alert.objects.filter(pk__in=result.accepted)}
-    return [by_provider_id[p["providerAlertId"]] for p in payloads]
 
 
 def separate_incidents(count: int, **alert_fields) -> list[Incident]:

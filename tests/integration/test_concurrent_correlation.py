@@ -5,8 +5,6 @@ These tests commit for real (transactional database), so that other threads, and
 a subprocess against the test database and the test Redis, see the rows.
 """
 
-import hashlib
-import itertools
 import os
 import signal
 import subprocess
@@ -15,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,40 +27,7 @@ from incidents.services import ingestion
 from incidents.services.correlation import alert_correlate, alerts_correlate
 from incidents.services.ingestion import ingest_alerts
 from portal.celery import app as celery_app
-
-T0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
-_numbers = itertools.count(1)
-
-
-def device(dns_name):
-    return {
-        "@odata.type": "#microsoft.graph.security.deviceEvidence",
-        "deviceDnsName": dns_name,
-        "mdeDeviceId": hashlib.sha256(dns_name.encode()).hexdigest()[:40],
-        "rbacGroupName": "Servers",
-    }
-
-
-def user(upn):
-    return {"@odata.type": "#microsoft.graph.security.userEvidence", "userAccount": {"userPrincipalName": upn}}
-
-
-def graph_alert(*evidence, at=T0):
-    number = next(_numbers)
-    alert_id = f"it{uuid.uuid4().hex[:8]}{number:010d}"
-    return {
-        "id": alert_id,
-        "providerAlertId": alert_id,
-        "title": f"Suspicious sign-in {number}",
-        "severity": "medium",
-        "category": "InitialAccess",
-        "serviceSource": "microsoftDefenderForEndpoint",
-        "detectionSource": "microsoftDefenderForEndpoint",
-        "createdDateTime": at.isoformat(),
-        "firstActivityDateTime": at.isoformat(),
-        "lastActivityDateTime": at.isoformat(),
-        "evidence": list(evidence),
-    }
+from tests.incidents.alert_builders import T0, device, graph_alert, user
 
 
 def story(count, *, upn="alice@corp.example", start=0):
