@@ -7,6 +7,7 @@ INSERT ... ON CONFLICT), never a round trip per row; correlation is enqueued aft
 (same serviceSource and providerAlertId) updates it and counts the repeat.
 """
 
+import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ def _entity_records(alerts: list[ParsedAlert]) -> dict[tuple[str, str], EntityRe
                     continue
                 known = records.get((record.kind, record.key))
                 if known is None:
-                    records[(record.kind, record.key)] = EntityRecord(**{**record.__dict__})
+                    records[(record.kind, record.key)] = dataclasses.replace(record, attributes=dict(record.attributes))
                 else:
                     known.attributes = {**known.attributes, **record.attributes}
                     known.display_name = record.display_name or known.display_name
@@ -278,12 +279,12 @@ def _upsert_alerts(alerts, entity_ids, repeats, source) -> list[tuple[int, bool,
 def _store_evidence(alerts, rows, entity_ids) -> None:
     updated_ids = [alert_id for alert_id, inserted, _ in rows if not inserted]
     linked, generic = {}, []
+
+    def entity_id(record):
+        return entity_ids[(record.kind, record.key)][0] if record is not None else None
+
     for alert in alerts:
         for evidence in alert.evidence:
-
-            def entity_id(record):
-                return entity_ids[(record.kind, record.key)][0] if record is not None else None
-
             row = [
                 alert.alert_id,
                 entity_id(evidence.entity),
