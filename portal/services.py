@@ -8,30 +8,40 @@ from django.db import models
 
 from portal.models import ActivityLogEntry
 
-__all__ = ("SYSTEM", "activity_record", "changes_between", "snapshot")
+__all__ = ("SYSTEM", "activity_record", "activity_record_many", "changes_between", "snapshot")
 
 _MISSING = object()
 SYSTEM = None  # Pass as `actor` for changes the system makes; `system_name` then says which part of it.
 
 
-def activity_record(
+def activity_record(*, actor, action: str, target: models.Model, changes=None, message: str = "", system_name="system"):
+    return activity_record_many(
+        actor=actor, action=action, targets=[(target, changes)], message=message, system_name=system_name
+    )[0]
+
+
+def activity_record_many(
     *,
     actor,
     action: str,
-    target: models.Model,
-    changes: Mapping[str, Mapping[str, Any]] | None = None,
+    targets: list[tuple[models.Model, Mapping[str, Mapping[str, Any]] | None]],
     message: str = "",
     system_name: str = "system",
-) -> ActivityLogEntry:
-    return ActivityLogEntry.objects.create(
-        actor=actor,
-        actor_name=actor.get_username() if actor is not None else system_name,
-        action=action,
-        target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
-        target_id=str(target.pk),
-        target_repr=str(target)[:300],
-        changes=dict(changes or {}),
-        message=message,
+) -> list[ActivityLogEntry]:
+    """The same action on several objects, each with its own changes, in one INSERT."""
+    actor_name = actor.get_username() if actor is not None else system_name
+    return ActivityLogEntry.objects.bulk_create(
+        ActivityLogEntry(
+            actor=actor,
+            actor_name=actor_name,
+            action=action,
+            target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
+            target_id=str(target.pk),
+            target_repr=str(target)[:300],
+            changes=dict(changes or {}),
+            message=message,
+        )
+        for target, changes in targets
     )
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from incidents.choices import AlertStatus, Classification, Determination, IncidentStatus, Severity
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Incident
-from portal.services import activity_record, changes_between, snapshot
+from portal.services import activity_record, activity_record_many, changes_between, snapshot
 
 __all__ = (
     "DETERMINATIONS_BY_CLASSIFICATION",
@@ -174,14 +174,9 @@ def _alerts_follow(incident: Incident, actor, **values) -> None:
     if not changed:
         return
     Alert.objects.bulk_update([a for a, _ in changed], [*values, "resolved_at", "last_update"])
-    for alert, changes in changed:
-        activity_record(
-            actor=actor,
-            action="incidents.alert.updated",
-            target=alert,
-            changes=changes,
-            message=f"Follows incident {incident.pk}.",
-        )
+    activity_record_many(
+        actor=actor, action="incidents.alert.updated", targets=changed, message=f"Follows incident {incident.pk}."
+    )
     incident.alerts_active = Alert.objects.filter(
         incident=incident, status__in=[AlertStatus.NEW, AlertStatus.IN_PROGRESS, AlertStatus.UNKNOWN]
     ).count()
