@@ -1,17 +1,37 @@
 """Writes to the activity log. Every service that changes something a person cares about calls `activity_record`."""
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
+from psycopg2.extras import Json, execute_values
 
 from portal.models import ActivityLogEntry
 
-__all__ = ("SYSTEM", "activity_record", "activity_record_many", "changes_between", "snapshot")
+__all__ = (
+    "SYSTEM",
+    "ActivityEntry",
+    "activity_record",
+    "activity_record_entries",
+    "activity_record_many",
+    "changes_between",
+    "snapshot",
+)
 
 _MISSING = object()
 SYSTEM = None  # Pass as `actor` for changes the system makes; `system_name` then says which part of it.
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    """One change to one object, for `activity_record_entries`."""
+
+    action: str
+    target: models.Model
+    changes: Mapping[str, Mapping[str, Any]] | None = None
+    message: str = ""
 
 
 def activity_record(*, actor, action: str, target: models.Model, changes=None, message: str = "", system_name="system"):
@@ -43,6 +63,46 @@ def activity_record_many(
         )
         for target, changes in targets
     )
+
+
+def activity_record_entries(*, entries: list[ActivityEntry], actor=None, system_name: str = "system") -> None:
+    """
+    Several changes by one actor, in one INSERT.
+
+    Written with one multi-row statement rather than `bulk_create`: correlation logs every alert it links, and
+    building thousands of model instances per batch cost more than the rest of the batch.
+    """
+    if not entries:
+        return
+    actor_name = actor.get_username() if actor is not None else system_name
+    actor_id = actor.pk if actor is not None else None
+    content_types = ContentType.objects.get_for_models(
+        *{type(entry.target) for entry in entries}, for_concrete_models=False
+    )
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor,
+            """
+            INSERT INTO portal_activitylogentry
+                (occurred_at, actor_id, actor_name, action, target_type_id, target_id, target_repr, changes, message)
+            VALUES %s
+            """,
+            [
+                (
+                    actor_id,
+                    actor_name,
+                    entry.action,
+                    content_types[type(entry.target)].pk,
+                    str(entry.target.pk),
+                    str(entry.target)[:300],
+                    Json(dict(entry.changes or {})),
+                    entry.message,
+                )
+                for entry in entries
+            ],
+            template="(statement_timestamp(), %s, %s, %s, %s, %s, %s, %s, %s)",
+            page_size=len(entries),
+        )
 
 
 def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:

@@ -49,8 +49,12 @@ def ingest_alerts(payloads: list, *, source: str) -> IngestResult:
         return result
 
     alerts = list(parsed.values())
+    # Entities in their own short transaction: their rows are shared by every request that names them, and holding
+    # their locks until the alerts and evidence are written would make concurrent requests wait on each other.
+    # An entity whose alert then fails to store is harmless: it is reference data, and the next alert reuses it.
     with transaction.atomic():
         entity_ids = _upsert_entities(alerts)
+    with transaction.atomic():
         rows = _upsert_alerts(alerts, entity_ids, repeats, source)
         _store_evidence(alerts, rows, entity_ids)
         pending = [alert_id for alert_id, inserted, incident_id in rows if incident_id is None]

@@ -7,122 +7,197 @@ alerts are all resolved is resolved; a new alert that joins a resolved incident 
 correlation window) reopens it, in `correlation.attach`.
 """
 
+from collections import defaultdict
+
 from django.db import connection, transaction
+from django.utils import timezone
 
 from incidents.choices import AlertStatus, IncidentStatus, Severity
 from incidents.models import Incident
 from incidents.naming import incident_name
-from portal.services import activity_record
+from incidents.services.bulk import rows_update
+from portal.services import ActivityEntry, activity_record_entries
 
-__all__ = ("incident_refresh", "incident_sync_entities", "stale_incident_ids")
+__all__ = (
+    "incident_refresh",
+    "incident_sync_entities",
+    "incidents_refresh",
+    "incidents_sync_entities",
+    "stale_incident_ids",
+)
 
 OPEN = (IncidentStatus.ACTIVE, IncidentStatus.IN_PROGRESS, IncidentStatus.AWAITING_ACTION)
+# Column → SQL type, for the one UPDATE that writes every refreshed incident.
+ROLLUP_COLUMNS = {
+    "alerts_total": "integer",
+    "alerts_active": "integer",
+    "first_activity": "timestamptz",
+    "last_activity": "timestamptz",
+    "service_sources": "varchar[]",
+    "detection_sources": "varchar[]",
+    "categories": "varchar[]",
+    "mitre_techniques": "varchar[]",
+    "impacted_assets": "jsonb",
+    "device_group_ids": "bigint[]",
+    "rollups_stale": "boolean",
+    "last_update": "timestamptz",
+    "severity": "varchar",
+    "display_name": "varchar",
+    "status": "varchar",
+    "resolving_comment": "text",
+}
 
 
 def incident_sync_entities(*, incident_id: int) -> None:
     """Make the incident's entity links equal to the entities of its alerts' evidence."""
+    incidents_sync_entities(incident_ids=[incident_id])
+
+
+def incidents_sync_entities(*, incident_ids: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO incidents_incidententity (incident_id, entity_id)
             SELECT DISTINCT a.incident_id, ev.entity_id
             FROM incidents_alert a JOIN incidents_evidence ev ON ev.alert_id = a.id
-            WHERE a.incident_id = %(incident)s AND ev.entity_id IS NOT NULL
+            WHERE a.incident_id = ANY(%(incidents)s) AND ev.entity_id IS NOT NULL
             ON CONFLICT DO NOTHING
             """,
-            {"incident": incident_id},
+            {"incidents": incident_ids},
         )
         cursor.execute(
             """
             DELETE FROM incidents_incidententity ie
-            WHERE ie.incident_id = %(incident)s AND NOT EXISTS (
+            WHERE ie.incident_id = ANY(%(incidents)s) AND NOT EXISTS (
                 SELECT 1 FROM incidents_alert a JOIN incidents_evidence ev ON ev.alert_id = a.id
-                WHERE a.incident_id = %(incident)s AND ev.entity_id = ie.entity_id
+                WHERE a.incident_id = ie.incident_id AND ev.entity_id = ie.entity_id
             )
             """,
-            {"incident": incident_id},
+            {"incidents": incident_ids},
         )
 
 
-@transaction.atomic
 def incident_refresh(*, incident_id: int, sync_entities: bool = True) -> Incident | None:
-    incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
-    if incident is None or incident.status == IncidentStatus.REDIRECTED:
-        return incident
+    refreshed = incidents_refresh(incident_ids=[incident_id], sync_entities=sync_entities)
+    return refreshed.get(incident_id) or Incident.objects.filter(pk=incident_id).first()
+
+
+@transaction.atomic
+def incidents_refresh(*, incident_ids: list[int], sync_entities: bool = True) -> dict[int, Incident]:
+    """Recompute the rollups of these incidents with a fixed number of statements, whatever their number."""
+    incidents = {
+        incident.pk: incident
+        for incident in Incident.objects.select_for_update()
+        .filter(pk__in=incident_ids)
+        .exclude(status=IncidentStatus.REDIRECTED)
+        .order_by("pk")
+    }
+    if not incidents:
+        return {}
+    ids = list(incidents)
     if sync_entities:
-        incident_sync_entities(incident_id=incident_id)
+        incidents_sync_entities(incident_ids=ids)
+    alert_rollups = _alert_rollups(ids)
+    assets, device_groups = _asset_rollups(ids)
+    now = timezone.now()
+    resolved = []
+    for incident in incidents.values():
+        empty = (0, 0, None, None, None, [], [], [], [], [])
+        total, active, severity_rank, first, last, services, detections, categories, techniques, titles = (
+            alert_rollups.get(incident.pk, empty)
+        )
+        before_status = incident.status
+        incident.alerts_total = total
+        incident.alerts_active = active
+        incident.first_activity = first
+        incident.last_activity = last
+        incident.service_sources = sorted(services)
+        incident.detection_sources = sorted(detections)
+        incident.categories = sorted(categories)
+        incident.mitre_techniques = sorted(techniques)
+        incident.impacted_assets = assets.get(incident.pk, {})
+        incident.device_group_ids = sorted(device_groups.get(incident.pk, ()))
+        incident.rollups_stale = False
+        incident.last_update = now
+        if not incident.severity_is_custom and severity_rank is not None:
+            incident.severity = Severity.values[severity_rank]
+        if not incident.display_name_is_custom and total:
+            incident.display_name = incident_name(
+                titles=titles, categories=incident.categories, assets=incident.impacted_assets, sources=services
+            )
+        if active == 0 and incident.status in OPEN:
+            # Every alert resolved, or every alert moved elsewhere: nothing is left to work on.
+            incident.status = IncidentStatus.RESOLVED
+            if not total and not incident.resolving_comment:
+                incident.resolving_comment = "Its alerts were moved to other incidents."
+        if incident.status != before_status:
+            resolved.append(
+                ActivityEntry(
+                    action="incidents.incident.resolved",
+                    target=incident,
+                    changes={"status": {"before": before_status, "after": incident.status}},
+                    message="Every alert of the incident is resolved." if total else "The incident has no alerts left.",
+                )
+            )
+    with connection.cursor() as cursor:
+        rows_update(
+            cursor,
+            table=Incident._meta.db_table,
+            columns=ROLLUP_COLUMNS,
+            rows=[
+                (incident.pk, *(getattr(incident, name) for name in ROLLUP_COLUMNS)) for incident in incidents.values()
+            ],
+        )
+    if resolved:
+        activity_record_entries(entries=resolved, system_name="correlation")
+    return incidents
+
+
+def _alert_rollups(incident_ids: list[int]) -> dict[int, tuple]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT count(*),
-                   count(*) FILTER (WHERE status IN (%(new)s, %(in_progress)s, %(unknown)s)),
-                   max(severity_rank),
-                   min(first_activity), max(last_activity),
-                   coalesce(array_agg(DISTINCT service_source), '{}'),
-                   coalesce(array_agg(DISTINCT detection_source), '{}'),
-                   coalesce(array_agg(DISTINCT category) FILTER (WHERE category <> ''), '{}'),
+            SELECT a.incident_id, count(*),
+                   count(*) FILTER (WHERE a.status IN (%(new)s, %(in_progress)s, %(unknown)s)),
+                   max(a.severity_rank),
+                   min(a.first_activity), max(a.last_activity),
+                   coalesce(array_agg(DISTINCT a.service_source), '{}'),
+                   coalesce(array_agg(DISTINCT a.detection_source), '{}'),
+                   coalesce(array_agg(DISTINCT a.category) FILTER (WHERE a.category <> ''), '{}'),
                    coalesce((SELECT array_agg(DISTINCT t) FROM incidents_alert a2, unnest(a2.mitre_techniques) t
-                             WHERE a2.incident_id = %(incident)s), '{}'),
-                   coalesce((array_agg(DISTINCT title))[1:2], '{}')
-            FROM incidents_alert WHERE incident_id = %(incident)s
+                             WHERE a2.incident_id = a.incident_id), '{}'),
+                   coalesce((array_agg(DISTINCT a.title))[1:2], '{}')
+            FROM incidents_alert a WHERE a.incident_id = ANY(%(incidents)s)
+            GROUP BY a.incident_id
             """,
             {
-                "incident": incident_id,
+                "incidents": incident_ids,
                 "new": AlertStatus.NEW,
                 "in_progress": AlertStatus.IN_PROGRESS,
                 "unknown": AlertStatus.UNKNOWN,
             },
         )
-        (total, active, severity_rank, first, last, services, detections, categories, techniques, titles) = (
-            cursor.fetchone()
-        )
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def _asset_rollups(incident_ids: list[int]) -> tuple[dict[int, dict[str, int]], dict[int, set[int]]]:
+    """Impacted assets by kind, and the device groups of the devices, per incident."""
+    with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT e.kind, count(*), coalesce(array_agg(DISTINCT e.device_group_id)
-                                              FILTER (WHERE e.device_group_id IS NOT NULL), '{}')
+            SELECT ie.incident_id, e.kind, count(*),
+                   coalesce(array_agg(DISTINCT e.device_group_id) FILTER (WHERE e.device_group_id IS NOT NULL), '{}')
             FROM incidents_incidententity ie JOIN incidents_entity e ON e.id = ie.entity_id
-            WHERE ie.incident_id = %s GROUP BY e.kind
+            WHERE ie.incident_id = ANY(%s) GROUP BY ie.incident_id, e.kind
             """,
-            [incident_id],
+            [incident_ids],
         )
-        assets, device_groups = {}, set()
-        for kind, count, groups in cursor.fetchall():
-            assets[kind] = count
+        assets, device_groups = defaultdict(dict), defaultdict(set)
+        for incident_id, kind, count, groups in cursor.fetchall():
+            assets[incident_id][kind] = count
             if kind == "device":
-                device_groups.update(groups)
-
-    before_status = incident.status
-    incident.alerts_total = total
-    incident.alerts_active = active
-    incident.first_activity = first
-    incident.last_activity = last
-    incident.service_sources = sorted(services)
-    incident.detection_sources = sorted(detections)
-    incident.categories = sorted(categories)
-    incident.mitre_techniques = sorted(techniques)
-    incident.impacted_assets = assets
-    incident.device_group_ids = sorted(device_groups)
-    incident.rollups_stale = False
-    if not incident.severity_is_custom and severity_rank is not None:
-        incident.severity = Severity.values[severity_rank]
-    if not incident.display_name_is_custom and total:
-        incident.display_name = incident_name(titles=titles, categories=categories, assets=assets, sources=services)
-    if active == 0 and incident.status in OPEN:
-        # Every alert resolved, or every alert moved elsewhere: nothing is left to work on.
-        incident.status = IncidentStatus.RESOLVED
-        if not total and not incident.resolving_comment:
-            incident.resolving_comment = "Its alerts were moved to other incidents."
-    incident.save()
-    if incident.status != before_status:
-        activity_record(
-            actor=None,
-            system_name="correlation",
-            action="incidents.incident.resolved",
-            target=incident,
-            changes={"status": {"before": before_status, "after": incident.status}},
-            message="Every alert of the incident is resolved." if total else "The incident has no alerts left.",
-        )
-    return incident
+                device_groups[incident_id].update(groups)
+    return assets, device_groups
 
 
 def stale_incident_ids(limit: int = 500) -> list[int]:

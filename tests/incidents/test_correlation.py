@@ -121,6 +121,41 @@ def test_it_does_not_let_an_ip_seen_in_more_open_incidents_than_the_noisy_limit_
     assert Incident.objects.count() == 4
 
 
+def test_it_stops_tying_alerts_together_through_an_ip_once_it_is_seen_on_more_devices_than_the_noisy_limit(settings):
+    # A shared proxy: every alert that carries it would land in one incident, so counting incidents never sees it.
+    settings.CORRELATION_NOISY_INCIDENTS = 2
+    alerts = [
+        ingest_and_correlate(
+            graph_alert(device(f"ws{n}.corp.example"), ip("203.0.113.80"), at=T0 + timedelta(minutes=n))
+        )[0]
+        for n in range(1, 6)
+    ]
+
+    # The first two devices are a story the IP may tell; from the third device on, the IP is infrastructure.
+    assert alerts[1].incident_id == alerts[0].incident_id
+    assert "IP 203.0.113.80" in alerts[1].correlation_reason
+    later = alerts[2:]
+    assert len({alert.incident_id for alert in later} | {alerts[0].incident_id}) == 4
+    for alert in later:
+        assert alert.correlation_reason.startswith("New incident")
+        assert "203.0.113.80" not in alert.correlation_reason
+    assert Incident.objects.filter(status=IncidentStatus.REDIRECTED).count() == 0
+
+
+def test_it_ignores_an_ip_seen_on_more_devices_than_the_noisy_limit_within_one_batch(settings):
+    settings.CORRELATION_NOISY_INCIDENTS = 2
+
+    alerts = ingest_and_correlate(
+        *(
+            graph_alert(device(f"ws{n}.corp.example"), ip("203.0.113.81"), at=T0 + timedelta(minutes=n))
+            for n in (1, 2, 3)
+        )
+    )
+
+    assert len({alert.incident_id for alert in alerts}) == 3
+    assert Incident.objects.count() == 3
+
+
 def test_it_ties_alerts_on_different_devices_together_through_a_fresh_ip(settings):
     settings.CORRELATION_NOISY_INCIDENTS = 2
 
@@ -186,6 +221,27 @@ def test_it_merges_the_younger_incident_into_the_older_when_an_alert_ties_them_t
     assert merged_into.changes["status"] == {"before": "active", "after": "redirected"}
     assert merged_into.changes["redirect_incident"] == {"before": None, "after": older.pk}
     assert f"Merged into incident {older.pk}" in merged_into.message
+
+
+def test_it_merges_incidents_opened_earlier_in_the_same_batch_when_a_later_alert_of_the_batch_ties_them():
+    alerts = store(
+        graph_alert(device("ws1.corp.example"), at=T0),
+        graph_alert(user("bob@corp.example"), at=T0 + timedelta(minutes=1)),
+        graph_alert(user("bob@corp.example"), at=T0 + timedelta(minutes=2)),
+        graph_alert(device("ws1.corp.example"), user("bob@corp.example"), at=T0 + timedelta(minutes=3)),
+    )
+
+    results = alerts_correlate(alert_ids=[alert.pk for alert in alerts])
+
+    survivor = Incident.objects.exclude(status=IncidentStatus.REDIRECTED).get()
+    merged = Incident.objects.get(status=IncidentStatus.REDIRECTED)
+    assert merged.redirect_incident_id == survivor.pk
+    assert set(results.values()) <= {survivor.pk, merged.pk}
+    assert set(Alert.objects.values_list("incident_id", flat=True)) == {survivor.pk}
+    assert survivor.alerts_total == 4
+    assert survivor.impacted_assets == {"device": 1, "user": 1}
+    assert not IncidentEntity.objects.filter(incident=merged).exists()
+    assert merged.alerts_total == 0
 
 
 def test_it_merges_incidents_with_the_same_classification_and_an_assignee_on_only_one_of_them():
