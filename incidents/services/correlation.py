@@ -187,12 +187,15 @@ def _lock_pending_alerts(alert_ids: list[int]) -> list[PendingAlert]:
 def _load_keys(alerts: list[PendingAlert]) -> None:
     by_id = {alert.id: alert for alert in alerts}
     with connection.cursor() as cursor:
-        # From the alerts' evidence to their entities by primary key: the plan stays an index walk even when the
-        # tables have not been analysed yet.
+        # From the alerts' evidence to each entity by primary key. `OFFSET 0` keeps the lateral lookup a per-row
+        # index probe: on tables not analysed yet, a plain join is planned as a scan of every entity.
         cursor.execute(
             """
             SELECT DISTINCT ev.alert_id, e.id, e.kind, e.key, e.display_name
-            FROM incidents_evidence ev JOIN incidents_entity e ON e.id = ev.entity_id
+            FROM incidents_evidence ev
+            CROSS JOIN LATERAL (
+                SELECT id, kind, key, display_name FROM incidents_entity WHERE id = ev.entity_id OFFSET 0
+            ) AS e
             WHERE ev.alert_id = ANY(%s) AND e.kind = ANY(%s)
             """,
             [list(by_id), [str(kind) for kind in STRONG_KINDS | GUARDED_KINDS]],
@@ -224,7 +227,9 @@ def _noisy(entity_ids: list[int], alerts: list[PendingAlert]) -> set[int]:
         cursor.execute(
             """
             SELECT ie.entity_id FROM incidents_incidententity ie
-            JOIN incidents_incident i ON i.id = ie.incident_id
+            CROSS JOIN LATERAL (
+                SELECT status, last_activity FROM incidents_incident WHERE id = ie.incident_id OFFSET 0
+            ) AS i
             WHERE ie.entity_id = ANY(%s) AND i.status = ANY(%s) AND i.last_activity >= %s
             GROUP BY ie.entity_id HAVING count(*) > %s
             """,
@@ -309,7 +314,11 @@ def _candidates(keys: list[int], alerts: list[PendingAlert]) -> tuple[dict[int, 
             cursor.execute(
                 """
                 SELECT ie.entity_id, ie.incident_id
-                FROM incidents_incidententity ie JOIN incidents_incident i ON i.id = ie.incident_id
+                FROM incidents_incidententity ie
+                CROSS JOIN LATERAL (
+                    SELECT status, last_activity, first_activity FROM incidents_incident
+                    WHERE id = ie.incident_id OFFSET 0
+                ) AS i
                 WHERE ie.entity_id = ANY(%s) AND i.status <> %s AND i.last_activity >= %s AND i.first_activity <= %s
                 """,
                 [keys, IncidentStatus.REDIRECTED, since, until],
@@ -513,7 +522,10 @@ def _flush(batch: Batch) -> None:
                 """
                 INSERT INTO incidents_incidententity (incident_id, entity_id)
                 SELECT DISTINCT v.incident_id, ev.entity_id
-                FROM (VALUES %s) AS v(alert_id, incident_id) JOIN incidents_evidence ev ON ev.alert_id = v.alert_id
+                FROM (VALUES %s) AS v(alert_id, incident_id)
+                CROSS JOIN LATERAL (
+                    SELECT entity_id FROM incidents_evidence WHERE alert_id = v.alert_id OFFSET 0
+                ) AS ev
                 WHERE ev.entity_id IS NOT NULL
                 ON CONFLICT DO NOTHING
                 """,

@@ -187,7 +187,11 @@ def _asset_rollups(incident_ids: list[int]) -> tuple[dict[int, dict[str, int]], 
             """
             SELECT ie.incident_id, e.kind, count(*),
                    coalesce(array_agg(DISTINCT e.device_group_id) FILTER (WHERE e.device_group_id IS NOT NULL), '{}')
-            FROM incidents_incidententity ie JOIN incidents_entity e ON e.id = ie.entity_id
+            FROM incidents_incidententity ie
+            CROSS JOIN LATERAL (
+                -- A per-row index probe, whatever the planner believes about table sizes.
+                SELECT kind, device_group_id FROM incidents_entity WHERE id = ie.entity_id OFFSET 0
+            ) AS e
             WHERE ie.incident_id = ANY(%s) GROUP BY ie.incident_id, e.kind
             """,
             [incident_ids],
