@@ -207,7 +207,10 @@ class Alert(models.Model):
     graph_id = models.CharField(max_length=256, blank=True)
     # Deduplication key with service_source; the Graph `id` stands in where the source sends no providerAlertId.
     provider_alert_id = models.CharField(max_length=256)
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
+    # Indexed by alert_incident_activity (incident first): a second index would only slow every insert.
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts", db_index=False
+    )
     title = models.CharField(max_length=500)
     description = models.TextField(blank=True)
     recommended_actions = models.TextField(blank=True)
@@ -290,8 +293,9 @@ class IncidentEntity(models.Model):
     every evidence row the entity ever had), and the rollups count impacted assets from it.
     """
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="entity_links")
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="incident_links")
+    # Both directions are indexed by the two composite indexes below; single-column ones would only slow inserts.
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="entity_links", db_index=False)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="incident_links", db_index=False)
 
     class Meta:
         constraints = [
@@ -312,7 +316,10 @@ class Evidence(models.Model):
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="evidence")
     # Null only for evidence that names no identifiable thing; its original object is still kept in `payload`.
-    entity = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence")
+    # Indexed by evidence_entity_alert (entity first).
+    entity = models.ForeignKey(
+        Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence", db_index=False
+    )
     # "#microsoft.graph.security.deviceEvidence", or any other type as the source sent it.
     odata_type = models.CharField(max_length=200)
     roles = ArrayField(models.CharField(max_length=32), default=list, blank=True)
@@ -325,10 +332,17 @@ class Evidence(models.Model):
     remediation_status_details = models.TextField(blank=True)
     created_at = models.DateTimeField(null=True, blank=True)
     # Links that process, file and registry evidence carry: the device they were on, the image file of a process,
-    # its parent process.
-    device = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    image_file = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    parent_process = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # its parent process. Read only from the evidence row, never searched by: not indexed, so that each evidence
+    # insert maintains three indexes fewer (entities are never deleted, so PROTECT never has to look them up).
+    device = models.ForeignKey(
+        Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    image_file = models.ForeignKey(
+        Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    parent_process = models.ForeignKey(
+        Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # The original evidence object as received.
     payload = models.JSONField(default=dict)
 

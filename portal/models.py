@@ -23,11 +23,13 @@ class ActivityLogEntry(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        db_index=False,  # indexed by activity_actor_recent
     )
     actor_name = models.CharField(max_length=150)
     # A dotted verb: "resources.portallink.created", "incidents.incident.merged", ...
     action = models.CharField(max_length=100)
-    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # Indexed by activity_target_recent (target type first).
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     target_id = models.CharField(max_length=64)
     target_repr = models.CharField(max_length=300)
     # {field: {"before": ..., "after": ...}}; empty for creations and deletions that carry `snapshot` instead.

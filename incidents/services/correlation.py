@@ -44,6 +44,11 @@ __all__ = ("CorrelationKey", "alert_correlate", "alerts_correlate", "pending_ale
 logger = logging.getLogger(__name__)
 
 SYSTEM_NAME = "correlation"
+# PLAN_PROOF: the statements of a batch are written as lookups driven from the batch's id lists, each a
+# `CROSS JOIN LATERAL (... WHERE id = outer.id OFFSET 0)` that PostgreSQL cannot flatten into a join. They touch a
+# few hundred rows whatever the size of the tables, and their plans stay index probes even where the planner knows
+# nothing of the tables yet (autovacuum off, or a table that grew since it was last analysed): a plain join or
+# `= ANY(...)` was planned as a scan of all the evidence, which made every batch slower than the one before.
 # First key of the two-integer advisory lock: "correlation of this entity" (distinct from other lock users).
 ADVISORY_NAMESPACE = 7_001
 BATCH_SIZE = 500
@@ -151,6 +156,7 @@ def pending_alert_ids(*, limit: int = 2000) -> list[int]:
 
 @transaction.atomic
 def _correlate_batch(alert_ids: list[int]) -> tuple[dict[int, int], set[int]]:
+    _commit_without_waiting_for_disk()
     alerts = _lock_pending_alerts(alert_ids)
     if not alerts:
         return {}, set()
@@ -166,18 +172,31 @@ def _correlate_batch(alert_ids: list[int]) -> tuple[dict[int, int], set[int]]:
     return results, set(batch.changed)
 
 
+def _commit_without_waiting_for_disk() -> None:
+    # Correlation only derives state from stored alerts. Should PostgreSQL crash in the instant between this commit
+    # and its WAL flush, the whole batch is lost at once, its alerts are uncorrelated again, and the sweep redoes
+    # them; meanwhile no worker waits for a disk flush per batch. Alerts themselves are always committed durably.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def _lock_pending_alerts(alert_ids: list[int]) -> list[PendingAlert]:
     # The row locks serialise two workers handed the same alert (a re-delivered message, the sweep); an alert that
     # another worker holds is that worker's to correlate.
     with connection.cursor() as cursor:
+        # One primary-key probe per id (PLAN_PROOF).
         cursor.execute(
             """
-            SELECT id, title, severity, status, coalesce(first_activity, created_at),
-                   coalesce(last_activity, first_activity, created_at), device_group_ids
-            FROM incidents_alert WHERE id = ANY(%s) AND incident_id IS NULL
-            ORDER BY id FOR UPDATE SKIP LOCKED
+            SELECT a.* FROM unnest(%s::bigint[]) AS k(id)
+            CROSS JOIN LATERAL (
+                SELECT id, title, severity, status, coalesce(first_activity, created_at),
+                       coalesce(last_activity, first_activity, created_at), device_group_ids
+                FROM incidents_alert WHERE id = k.id AND incident_id IS NULL
+                FOR UPDATE SKIP LOCKED
+            ) AS a
+            ORDER BY a.id
             """,
-            [alert_ids],
+            [sorted(alert_ids)],
         )
         alerts = [PendingAlert(*row) for row in cursor.fetchall()]
     # In the order things happened, so that a story's first alert opens its incident.
@@ -187,16 +206,18 @@ def _lock_pending_alerts(alert_ids: list[int]) -> list[PendingAlert]:
 def _load_keys(alerts: list[PendingAlert]) -> None:
     by_id = {alert.id: alert for alert in alerts}
     with connection.cursor() as cursor:
-        # From the alerts' evidence to each entity by primary key. `OFFSET 0` keeps the lateral lookup a per-row
-        # index probe: on tables not analysed yet, a plain join is planned as a scan of every entity.
+        # From each alert to its evidence to each entity (PLAN_PROOF).
         cursor.execute(
             """
             SELECT DISTINCT ev.alert_id, e.id, e.kind, e.key, e.display_name
-            FROM incidents_evidence ev
+            FROM unnest(%s::bigint[]) AS a(id)
+            CROSS JOIN LATERAL (
+                SELECT alert_id, entity_id FROM incidents_evidence WHERE alert_id = a.id OFFSET 0
+            ) AS ev
             CROSS JOIN LATERAL (
                 SELECT id, kind, key, display_name FROM incidents_entity WHERE id = ev.entity_id OFFSET 0
             ) AS e
-            WHERE ev.alert_id = ANY(%s) AND e.kind = ANY(%s)
+            WHERE e.kind = ANY(%s)
             """,
             [list(by_id), [str(kind) for kind in STRONG_KINDS | GUARDED_KINDS]],
         )
@@ -243,9 +264,8 @@ def _seen_on_many_devices(entity_ids: list[int], since, until, limit: int) -> se
     """
     The entities seen, within the window, in alerts on more than `limit` devices.
 
-    Three plain index walks whose plans cannot go wrong on tables the planner knows nothing about yet (a single
-    join of the same shape was once planned as a nested loop over every alert of the window): each entity's latest
-    alerts, their times, their devices. A bounded look at the latest alerts is enough to tell "more than N".
+    Three index walks (PLAN_PROOF): each entity's latest alerts, their times, their devices. A bounded look at
+    the latest alerts is enough to tell "more than N".
     """
     if not entity_ids:
         return set()
@@ -268,16 +288,26 @@ def _seen_on_many_devices(entity_ids: list[int], since, until, limit: int) -> se
             return set()
         alert_ids = sorted(set().union(*candidates.values()))
         cursor.execute(
-            "SELECT id FROM incidents_alert WHERE id = ANY(%s) AND first_activity BETWEEN %s AND %s",
+            """
+            SELECT a.id FROM unnest(%s::bigint[]) AS k(id)
+            CROSS JOIN LATERAL (
+                SELECT id, first_activity FROM incidents_alert WHERE id = k.id OFFSET 0
+            ) AS a
+            WHERE a.first_activity BETWEEN %s AND %s
+            """,
             [alert_ids, since, until],
         )
-        in_window = {row[0] for row in cursor.fetchall()}
+        in_window = sorted(row[0] for row in cursor.fetchall())
         cursor.execute(
             """
-            SELECT alert_id, coalesce(device_id, entity_id) FROM incidents_evidence
-            WHERE alert_id = ANY(%s) AND (device_id IS NOT NULL OR odata_type = %s)
+            SELECT ev.alert_id, coalesce(ev.device_id, ev.entity_id) FROM unnest(%s::bigint[]) AS a(id)
+            CROSS JOIN LATERAL (
+                SELECT alert_id, device_id, entity_id, odata_type FROM incidents_evidence
+                WHERE alert_id = a.id OFFSET 0
+            ) AS ev
+            WHERE ev.device_id IS NOT NULL OR ev.odata_type = %s
             """,
-            [sorted(in_window), DEVICE_EVIDENCE],
+            [in_window, DEVICE_EVIDENCE],
         )
         devices_by_alert = defaultdict(set)
         for alert_id, device_id in cursor.fetchall():
