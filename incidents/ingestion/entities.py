@@ -145,18 +145,30 @@ def file_record(details: dict | None) -> EntityRecord | None:
     return None
 
 
+# What an evidence object says about its alert rather than about the entity: never an entity attribute, or every
+# alert would rewrite the entities it names.
+EVIDENCE_ONLY_FIELDS = frozenset(
+    {
+        "@odata.type",
+        "createdDateTime",
+        "roles",
+        "detailedRoles",
+        "verdict",
+        "remediationStatus",
+        "remediationStatusDetails",
+        "detectionStatus",
+        "tags",
+    }
+)
+
+
 def device_record(evidence: dict) -> EntityRecord | None:
     dns_name = _lower(evidence.get("deviceDnsName"))
     device_id = _lower(evidence.get("mdeDeviceId")) or _lower(evidence.get("azureAdDeviceId"))
     key = dns_name or device_id
     if not key:
         return None
-    attributes = {
-        k: v
-        for k, v in evidence.items()
-        if k not in ("@odata.type", "roles", "detailedRoles", "verdict", "remediationStatus", "tags")
-        and v not in (None, "", [])
-    }
+    attributes = {k: v for k, v in evidence.items() if k not in EVIDENCE_ONLY_FIELDS and v not in (None, "", [])}
     return EntityRecord(
         "device",
         key,

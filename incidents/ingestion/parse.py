@@ -403,7 +403,8 @@ def _parse_evidence(item, odata_type, path, errors, devices_by_id) -> EvidenceRe
 
 
 def _attributes(item: dict) -> dict:
-    skip = {"@odata.type", "roles", "detailedRoles", "verdict", "remediationStatus", "remediationStatusDetails", "tags"}
+    # The device an IP, URL or registry key was seen on belongs to the evidence (its `device` link), not the entity.
+    skip = entities.EVIDENCE_ONLY_FIELDS | {"mdeDeviceId"}
     return {k: v for k, v in item.items() if k not in skip and v not in (None, "", [])}
 
 

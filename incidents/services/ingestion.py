@@ -149,6 +149,18 @@ def _upsert_entities(alerts: list[ParsedAlert]) -> EntityIds:
                 device_group_id = COALESCE(EXCLUDED.device_group_id, incidents_entity.device_group_id),
                 os_platform = COALESCE(NULLIF(EXCLUDED.os_platform, ''), incidents_entity.os_platform),
                 risk_score = COALESCE(NULLIF(EXCLUDED.risk_score, ''), incidents_entity.risk_score)
+            -- Only when something changed: the same devices, users and IPs come back in request after request, and
+            -- rewriting an unchanged row costs a new row version and an entry in each of its indexes. Last seen
+            -- is kept to the minute.
+            WHERE (incidents_entity.display_name, incidents_entity.device_group_id, incidents_entity.os_platform,
+                   incidents_entity.risk_score)
+                  IS DISTINCT FROM
+                  (EXCLUDED.display_name, COALESCE(EXCLUDED.device_group_id, incidents_entity.device_group_id),
+                   COALESCE(NULLIF(EXCLUDED.os_platform, ''), incidents_entity.os_platform),
+                   COALESCE(NULLIF(EXCLUDED.risk_score, ''), incidents_entity.risk_score))
+               OR NOT incidents_entity.attributes @> EXCLUDED.attributes
+               OR EXCLUDED.first_seen < incidents_entity.first_seen
+               OR EXCLUDED.last_seen > incidents_entity.last_seen + interval '1 minute'
             RETURNING kind, key, id, device_group_id
             """,
             rows,
@@ -156,6 +168,21 @@ def _upsert_entities(alerts: list[ParsedAlert]) -> EntityIds:
             page_size=len(rows),
             fetch=True,
         )
+        written = {(kind, key) for kind, key, _, _ in returned}
+        unchanged = [key for key in sorted(records) if key not in written]
+        if unchanged:
+            # One probe of the (kind, key) index per entity, driven from the list (see correlation.PLAN_PROOF).
+            cursor.execute(
+                """
+                SELECT e.kind, e.key, e.id, e.device_group_id FROM unnest(%s::text[], %s::text[]) AS k(kind, key)
+                CROSS JOIN LATERAL (
+                    SELECT kind, key, id, device_group_id FROM incidents_entity
+                    WHERE kind = k.kind AND key = k.key OFFSET 0
+                ) AS e
+                """,
+                [[kind for kind, _ in unchanged], [key for _, key in unchanged]],
+            )
+            returned += cursor.fetchall()
     return {(kind, key): (entity_id, group_id) for kind, key, entity_id, group_id in returned}
 
 

@@ -131,6 +131,29 @@ def test_it_widens_an_entitys_first_and_last_seen_to_the_activity_of_its_alerts(
     assert entity.last_seen == datetime(2026, 11, 20, 9, tzinfo=UTC)
 
 
+def test_it_updates_a_known_entity_only_with_what_is_new_and_keeps_last_seen_to_the_minute():
+    def seen(at: str, risk: str) -> dict:
+        return g.alert(
+            evidence=[g.device("ws1.corp.example", riskScore=risk)], firstActivityDateTime=at, lastActivityDateTime=at
+        )
+
+    _ingest(seen("2026-11-20T09:00:00Z", "low"))
+    entity = Entity.objects.get(kind="device")
+
+    # Thirty seconds later, nothing else new: the row is left as it is.
+    _ingest(seen("2026-11-20T09:00:30Z", "low"))
+    entity.refresh_from_db()
+    assert entity.last_seen == datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+    # Two minutes later with a new risk score: both change, and the alert still links to the same entity.
+    (alert,) = _ingest(seen("2026-11-20T09:02:00Z", "high")).accepted
+    entity.refresh_from_db()
+    assert entity.risk_score == "high"
+    assert entity.last_seen == datetime(2026, 11, 20, 9, 2, tzinfo=UTC)
+    assert Evidence.objects.get(alert_id=alert).entity_id == entity.pk
+    assert Entity.objects.filter(kind="device").count() == 1
+
+
 # Users, mailboxes, files
 
 
