@@ -154,9 +154,15 @@ def pending_alert_ids(*, limit: int = 2000) -> list[int]:
     )
 
 
-@transaction.atomic
 def _correlate_batch(alert_ids: list[int]) -> tuple[dict[int, int], set[int]]:
-    _commit_without_waiting_for_disk()
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:
+            _commit_without_waiting_for_disk()
+        return _correlate_locked_batch(alert_ids)
+
+
+def _correlate_locked_batch(alert_ids: list[int]) -> tuple[dict[int, int], set[int]]:
     alerts = _lock_pending_alerts(alert_ids)
     if not alerts:
         return {}, set()
@@ -175,7 +181,8 @@ def _correlate_batch(alert_ids: list[int]) -> tuple[dict[int, int], set[int]]:
 def _commit_without_waiting_for_disk() -> None:
     # Correlation only derives state from stored alerts. Should PostgreSQL crash in the instant between this commit
     # and its WAL flush, the whole batch is lost at once, its alerts are uncorrelated again, and the sweep redoes
-    # them; meanwhile no worker waits for a disk flush per batch. Alerts themselves are always committed durably.
+    # them; meanwhile no worker waits for a disk flush per batch. Alerts themselves are always committed durably,
+    # which is why this is only done in a transaction of correlation's own, never in a caller's.
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit = off")
 
