@@ -2,7 +2,17 @@ from django.apps import AppConfig
 
 
 class IncidentsConfig(AppConfig):
-    """The shared security model; the Incidents & alerts pages register their navigation entry when they exist."""
+    """The shared security model and the Incidents & alerts pages."""
 
     name = "incidents"
     verbose_name = "Incidents & alerts"
+
+    def ready(self):
+        from portal.navigation import Section, register_section
+
+        register_section(
+            Section(label="Incidents", url_name="incidents:queue", order=20, permission="incidents.view_incident")
+        )
+        register_section(
+            Section(label="Alerts", url_name="incidents:alert_queue", order=21, permission="incidents.view_alert")
+        )

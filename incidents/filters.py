@@ -32,7 +32,8 @@ TIME_RANGES = {
 
 
 def _multiple(choices):
-    return django_filters.MultipleChoiceFilter(choices=choices)
+    # distinct=False: these filter on the row's own columns, and DISTINCT over every column would cost a sort.
+    return django_filters.MultipleChoiceFilter(choices=choices, distinct=False)
 
 
 class _QueueFilterSet(django_filters.FilterSet):
@@ -46,7 +47,7 @@ class _QueueFilterSet(django_filters.FilterSet):
     until = django_filters.IsoDateTimeFilter(method="filter_until", label="To")
     assigned = django_filters.CharFilter(method="filter_assigned", label="Assigned to (me, unassigned or a name)")
     device_group = django_filters.ModelMultipleChoiceFilter(
-        queryset=DeviceGroup.objects.all(), method="filter_device_group"
+        queryset=DeviceGroup.objects.all(), method="filter_device_group", distinct=False
     )
 
     time_field = "created_at"
@@ -77,8 +78,12 @@ class _QueueFilterSet(django_filters.FilterSet):
 
 class IncidentFilterSet(_QueueFilterSet):
     status = _multiple(IncidentStatus.choices)
-    service_source = django_filters.MultipleChoiceFilter(choices=ServiceSource.choices, method="filter_array")
-    detection_source = django_filters.MultipleChoiceFilter(choices=DetectionSource.choices, method="filter_array")
+    service_source = django_filters.MultipleChoiceFilter(
+        choices=ServiceSource.choices, method="filter_array", distinct=False
+    )
+    detection_source = django_filters.MultipleChoiceFilter(
+        choices=DetectionSource.choices, method="filter_array", distinct=False
+    )
     tag = django_filters.CharFilter(method="filter_tag")
     category = django_filters.CharFilter(method="filter_category")
     q = django_filters.CharFilter(method="filter_search", label="Name, id or impacted entity")

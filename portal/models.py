@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-__all__ = ("ActivityLogEntry",)
+__all__ = ("ActivityLogEntry", "UserPreference")
 
 
 class ActivityLogEntry(models.Model):
@@ -57,3 +57,18 @@ class ActivityLogEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Activity log entries are append-only.")
+
+
+class UserPreference(models.Model):
+    """A choice a person made in the portal and expects to find again (queue columns, ...), one row per key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences")
+    key = models.CharField(max_length=100)
+    value = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="userpreference_unique")]
+
+    def __str__(self):
+        return f"{self.user} {self.key}"

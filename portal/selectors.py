@@ -1,9 +1,9 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from portal.models import ActivityLogEntry
+from portal.models import ActivityLogEntry, UserPreference
 
-__all__ = ("activity_for",)
+__all__ = ("activity_for", "preference_get")
 
 
 def activity_for(target: models.Model | type[models.Model]):
@@ -13,3 +13,8 @@ def activity_for(target: models.Model | type[models.Model]):
     if isinstance(target, models.Model):
         entries = entries.filter(target_id=str(target.pk))
     return entries.select_related("target_type")
+
+
+def preference_get(user, key: str, default=None):
+    value = UserPreference.objects.filter(user=user, key=key).values_list("value", flat=True).first()
+    return default if value is None else value

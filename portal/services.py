@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from psycopg2.extras import Json, execute_values
 
-from portal.models import ActivityLogEntry
+from portal.models import ActivityLogEntry, UserPreference
 
 __all__ = (
     "SYSTEM",
@@ -17,6 +17,7 @@ __all__ = (
     "activity_record_entries",
     "activity_record_many",
     "changes_between",
+    "preference_set",
     "snapshot",
 )
 
@@ -126,3 +127,8 @@ def _json_value(value):
     if isinstance(value, models.Model):
         return str(value)
     return str(value)
+
+
+def preference_set(*, user, key: str, value) -> None:
+    """Remember a person's choice; a personal setting, so it is not in the activity log."""
+    UserPreference.objects.update_or_create(user=user, key=key, defaults={"value": value})

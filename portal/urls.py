@@ -21,6 +21,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("incidents.urls")),
     path("resources/", include("resources.urls")),
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),

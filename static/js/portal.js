@@ -1,6 +1,66 @@
 // Vigil's htmx settings. Form validation errors come back as 422 with the form re-rendered: swap them in like a
 // success, so the person sees what to fix; other errors show the page's error banner instead of a silent no-op.
+// Times arrive as <time datetime="…" title="… UTC">: show them in the reader's own time zone, keep UTC on hover.
+const localTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+function localizeTimes(root) {
+  root.querySelectorAll("time[datetime]:not([data-local])").forEach((element) => {
+    const moment = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(moment.getTime())) return;
+    element.textContent = localTime.format(moment);
+    element.dataset.local = "1";
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  localizeTimes(document);
+  document.body.addEventListener("htmx:afterSettle", (event) => localizeTimes(event.detail.elt));
+  // The attack-story graph: pointing at an alert or an entity lights the edges that tie it to the others.
+  const lightEdges = (event, on) => {
+    const node = event.target.closest?.(".story-graph .node");
+    if (!node) return;
+    const selector = node.dataset.alert ? `line[data-alert="${node.dataset.alert}"]` : `line[data-entity="${node.dataset.entity}"]`;
+    node.closest("svg").querySelectorAll(selector).forEach((line) => line.classList.toggle("is-lit", on));
+  };
+  document.body.addEventListener("mouseover", (event) => lightEdges(event, true));
+  document.body.addEventListener("mouseout", (event) => lightEdges(event, false));
+  document.body.addEventListener("focusin", (event) => lightEdges(event, true));
+  document.body.addEventListener("focusout", (event) => lightEdges(event, false));
+  // A classification offers only the determinations that belong to it.
+  const fitDeterminations = (select) => {
+    const target = document.getElementById(select.dataset.determinationFor);
+    if (!target) return;
+    target.querySelectorAll("option").forEach((option) => {
+      option.hidden = !(option.dataset.fits || "").split(" ").includes(select.value);
+    });
+    if (target.selectedOptions[0]?.hidden) target.value = "unknown";
+  };
+  document.querySelectorAll("[data-determination-for]").forEach(fitDeterminations);
+  document.body.addEventListener("change", (event) => {
+    if (event.target.dataset?.determinationFor) fitDeterminations(event.target);
+  });
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    event.detail.elt.querySelectorAll?.("[data-determination-for]").forEach(fitDeterminations);
+  });
+  // The queue's bulk bar shows only the inputs the chosen action needs.
+  const fitBulkInputs = (select) => {
+    select.form.querySelectorAll("[data-bulk-for]").forEach((input) => {
+      input.hidden = !input.dataset.bulkFor.split(" ").includes(select.value);
+    });
+  };
+  const bulkActions = () => document.querySelectorAll("select[name=action]").forEach(fitBulkInputs);
+  bulkActions();
+  document.body.addEventListener("htmx:afterSettle", bulkActions);
+  document.body.addEventListener("change", (event) => {
+    if (event.target.matches?.("select[name=action]")) fitBulkInputs(event.target);
+  });
+  // "Select all on this page" ticks the row boxes of the same name.
+  document.body.addEventListener("change", (event) => {
+    const name = event.target.dataset.selectAll;
+    if (!name) return;
+    document.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach((box) => {
+      box.checked = event.target.checked;
+    });
+  });
   htmx.config.responseHandling = [
     { code: "204", swap: false },
     { code: "[23]..", swap: true },

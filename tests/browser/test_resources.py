@@ -10,6 +10,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_an_administrator_edits_a_resource_link_in_place(live_server, page, sign_in, admin_user):
     sign_in("admin", PASSWORD)
+    expect(page).to_have_url(f"{live_server.url}/incidents/")
+    page.get_by_role("link", name="More resources").click()
     expect(page).to_have_url(f"{live_server.url}/resources/")
     rows = page.get_by_test_id("resource-row")
     expect(rows).to_have_count(7)
@@ -46,6 +48,7 @@ def test_an_administrator_edits_a_resource_link_in_place(live_server, page, sign
 
 def test_a_reader_sees_the_directory_without_edit_controls(live_server, page, sign_in, reader):
     sign_in("reader", PASSWORD)
+    page.goto(f"{live_server.url}/resources/")
     expect(page.get_by_test_id("resource-row")).to_have_count(7)
     expect(page.get_by_role("link", name="Edit")).to_have_count(0)
     expect(page.get_by_test_id("resource-add-form")).to_have_count(0)

@@ -165,8 +165,8 @@ def test_it_signs_in_with_the_right_password_and_opens_the_first_section(client,
     assert client.session["_auth_user_id"] == str(reader.pk)
     home = client.get("/")
     assert home.status_code == 302
-    assert home["Location"] == "/resources/"
-    page = client.get("/resources/")
+    assert home["Location"] == "/incidents/"
+    page = client.get("/incidents/")
     assert page.status_code == 200
     assert page.context["user"] == reader
 

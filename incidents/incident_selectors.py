@@ -1,0 +1,161 @@
+"""
+Reads for the incident queue and the incident page. The queue starts from the scoped `incidents_for`; the page's
+reads take an incident the view already fetched through it, and read its alerts through `alerts_for`.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Count
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from incidents.filters import IncidentFilterSet
+from incidents.models import Alert, Comment, Entity, Evidence, Incident, IncidentEntity
+from incidents.queue_columns import order_by
+from incidents.selectors import alerts_for, incidents_for
+from portal.selectors import activity_for
+
+__all__ = (
+    "DEFAULT_FILTERS",
+    "incident_activity",
+    "incident_alerts",
+    "incident_entities",
+    "incident_evidence",
+    "incident_graph_data",
+    "incident_queue",
+    "queue_timeline",
+    "similar_incidents",
+)
+
+# The queue's default view: open work of the last six months, newest update first.
+DEFAULT_FILTERS = {"status": ["active", "inProgress"], "severity": ["high", "medium", "low"], "range": "6m"}
+FILTER_MARKER = "f"  # present when the person submitted the filter form, even with every box unticked
+
+
+def incident_queue(user, params):
+    """(filterset, the effective sort, the ordered queryset) for the queue's query string."""
+    data = params.copy()
+    if FILTER_MARKER not in data and not any(name in data for name in IncidentFilterSet.base_filters):
+        for name, value in DEFAULT_FILTERS.items():
+            data.setlist(name, value) if isinstance(value, list) else data.__setitem__(name, value)
+    base = incidents_for(user).exclude(status="redirected")
+    filterset = IncidentFilterSet(data, queryset=base, request=_Request(user))
+    sort, ordering = order_by(params.get("sort"))
+    rows = filterset.qs.order_by(*ordering) if filterset.is_valid() else base.none()
+    return filterset, sort, rows
+
+
+class _Request:
+    """What IncidentFilterSet reads from a request ("assigned to me")."""
+
+    def __init__(self, user):
+        self.user = user
+
+
+def queue_timeline(user, *, hours: int = 24) -> list[dict]:
+    """Alerts received and incidents created per hour over the last `hours`, oldest hour first."""
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    start = now - timedelta(hours=hours - 1)
+    alerts = dict(
+        alerts_for(user)
+        .filter(ingested_at__gte=start)
+        .annotate(hour=TruncHour("ingested_at"))
+        .values_list("hour")
+        .annotate(count=Count("id"))
+        .values_list("hour", "count")
+    )
+    incidents = dict(
+        incidents_for(user)
+        .filter(created_at__gte=start)
+        .annotate(hour=TruncHour("created_at"))
+        .values_list("hour")
+        .annotate(count=Count("id"))
+        .values_list("hour", "count")
+    )
+    slots = [start + timedelta(hours=n) for n in range(hours)]
+    peak = max([*alerts.values(), *incidents.values(), 1])
+    return [
+        {
+            "hour": slot,
+            "alerts": alerts.get(slot, 0),
+            "incidents": incidents.get(slot, 0),
+            "alerts_height": round(100 * alerts.get(slot, 0) / peak),
+            "incidents_height": round(100 * incidents.get(slot, 0) / peak),
+        }
+        for slot in slots
+    ]
+
+
+def incident_alerts(user, incident: Incident):
+    return alerts_for(user).filter(incident=incident).order_by("first_activity", "id")
+
+
+def incident_entities(user, incident: Incident):
+    """The incident's entities with how many of its alerts name each, most named first."""
+    return (
+        Entity.objects.filter(evidence__alert__in=incident_alerts(user, incident))
+        .annotate(alert_count=Count("evidence__alert", distinct=True))
+        .select_related("device_group")
+        .order_by("kind", "-alert_count", "display_name")
+    )
+
+
+def incident_evidence(user, incident: Incident):
+    """Every evidence row of the incident's alerts, with its entity, for verdicts and remediation status."""
+    return (
+        Evidence.objects.filter(alert__in=incident_alerts(user, incident))
+        .select_related("entity", "alert")
+        .order_by("entity__kind", "entity__display_name", "alert_id")
+    )
+
+
+def incident_activity(user, incident: Incident):
+    """The activity log and the comments of the incident, newest first."""
+    return list(activity_for(incident)[:200]), list(Comment.objects.filter(incident=incident).order_by("-created_at"))
+
+
+def incident_graph_data(user, incident: Incident) -> dict:
+    """Nodes (alerts and entities) and the edges between them: the attack story as a graph."""
+    alerts = list(incident_alerts(user, incident).values("id", "title", "severity", "first_activity"))
+    alert_ids = [alert["id"] for alert in alerts]
+    links = (
+        Evidence.objects.filter(alert_id__in=alert_ids, entity__isnull=False)
+        .values_list("alert_id", "entity_id", "entity__kind", "entity__display_name", "roles")
+        .distinct()
+    )
+    entities, edges = {}, []
+    for alert_id, entity_id, kind, name, roles in links:
+        entities[entity_id] = {"id": entity_id, "kind": kind, "name": name}
+        edges.append({"alert": alert_id, "entity": entity_id, "roles": roles})
+    return {"alerts": alerts, "entities": list(entities.values()), "edges": edges}
+
+
+def similar_incidents(user, incident: Incident, *, limit: int = 5) -> list[Incident]:
+    """
+    Other incidents sharing entities or alert titles with this one, the most shared first; each carries
+    `shared_entities` and `shared_titles`.
+    """
+    entity_ids = incident.entity_links.values("entity_id")
+    titles = Alert.objects.filter(incident=incident).values("title")
+    by_entities = dict(
+        IncidentEntity.objects.filter(entity_id__in=entity_ids)
+        .exclude(incident=incident)
+        .values_list("incident")
+        .annotate(shared=Count("id"))
+        .order_by("-shared")
+        .values_list("incident", "shared")[:50]
+    )
+    by_titles = dict(
+        Alert.objects.filter(title__in=titles, incident__isnull=False)
+        .exclude(incident=incident)
+        .values_list("incident")
+        .annotate(shared=Count("title", distinct=True))
+        .order_by("-shared")
+        .values_list("incident", "shared")[:50]
+    )
+    found = list(incidents_for(user).exclude(status="redirected").filter(pk__in={*by_entities, *by_titles}))
+    for other in found:
+        other.shared_entities = by_entities.get(other.pk, 0)
+        other.shared_titles = by_titles.get(other.pk, 0)
+    found.sort(key=lambda other: (-other.shared_entities, -other.shared_titles, -other.pk))
+    return found[:limit]

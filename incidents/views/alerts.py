@@ -1,0 +1,533 @@
+"""
+The alert queue and the alert page.
+
+The queue keeps every filter, the sort and the page in the URL: htmx swaps the results region (and pushes the URL),
+and the same URL serves the whole page, so a view can be bookmarked, shared and used without JavaScript. Every
+change goes through the services (`alert_update`, `comment_add`, `alert_move`), one alert at a time, so the domain
+rules and the activity log apply exactly as over the API. A form with errors answers 422 with the form re-rendered.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents import page_selectors
+from incidents.attack import techniques
+from incidents.choices import (
+    AlertStatus,
+    Classification,
+    DetectionSource,
+    Determination,
+    ServiceSource,
+    Severity,
+)
+from incidents.filters import TIME_RANGES
+from incidents.models import COMMENT_MAX_LENGTH, Alert, DeviceGroup, Incident
+from incidents.naming import KILL_CHAIN, category_label
+from incidents.selectors import alerts_for, incidents_for
+from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, alert_update, comment_add
+from incidents.services.merge import alert_move
+from portal.selectors import activity_for
+
+__all__ = ("alert_bulk", "alert_comment", "alert_detail", "alert_manage", "alert_move_view", "alert_queue")
+
+PAGE_SIZE = 50
+RESULTS_ID = "alert-results"
+view_required = permission_required("incidents.view_alert", raise_exception=True)
+change_required = permission_required("incidents.change_alert", raise_exception=True)
+
+# Statuses a person sets (Graph's "unknown" is only ever the source's).
+SETTABLE_STATUSES = [(s.value, s.label) for s in (AlertStatus.NEW, AlertStatus.IN_PROGRESS, AlertStatus.RESOLVED)]
+# Deprecated by Microsoft in August 2022: not offered any more, still shown on an alert that carries one.
+DEPRECATED_DETERMINATIONS = {Determination.APT, Determination.SECURITY_PERSONNEL}
+# The queue's default order and its reverse, offered beside the count (the other sorts are on column headers).
+CREATED_SORTS = [("-created", "Newest first"), ("created", "Oldest first")]
+RANGE_LABELS = {
+    "1d": "Last day",
+    "3d": "Last 3 days",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "6m": "Last 6 months",
+}
+FILTER_LABELS = {
+    "q": "Search",
+    "status": "Status",
+    "severity": "Severity",
+    "service_source": "Service source",
+    "detection_source": "Detection source",
+    "classification": "Classification",
+    "determination": "Determination",
+    "category": "Category",
+    "assigned": "Assigned to",
+    "device_group": "Device group",
+    "range": "Time range",
+    "since": "From",
+    "until": "To",
+}
+
+
+def determination_choices(classification: str, current: str | None = None) -> list[tuple[str, str]]:
+    """The determinations that belong to a classification, in the portal's order."""
+    allowed = DETERMINATIONS_BY_CLASSIFICATION.get(classification, {Determination.UNKNOWN})
+    return [
+        (value, label)
+        for value, label in Determination.choices
+        if value in allowed and (value not in DEPRECATED_DETERMINATIONS or value == current)
+    ]
+
+
+def _determination_options(request):
+    """The <option>s of a determination list for the classification chosen (htmx, on the classification's change)."""
+    classification = request.GET.get("classification", "")
+    if classification not in Classification.values:
+        classification = Classification.UNKNOWN
+    current = request.GET.get("determination")
+    return render(
+        request,
+        "incidents/alerts/partials/determination_options.html",
+        {"determinations": determination_choices(classification, current), "selected": current},
+    )
+
+
+def _is_results_request(request) -> bool:
+    return bool(request.htmx) and request.htmx.target == RESULTS_ID
+
+
+def _messages_of(error: ValidationError) -> list[str]:
+    if hasattr(error, "message_dict"):
+        return [message for field_messages in error.message_dict.values() for message in field_messages]
+    return list(error.messages)
+
+
+def _add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError on the form: by field where the form has that field, else for the whole form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, field_errors in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, field_errors)
+
+
+# --- The queue ------------------------------------------------------------------------------------------------
+
+
+@require_GET
+@view_required
+def alert_queue(request):
+    if request.GET.get("part") == "determinations":
+        return _determination_options(request)
+    context = _queue_context(request, request.GET)
+    if _is_results_request(request):
+        return render(request, "incidents/alerts/partials/results.html", {**context, "oob": True})
+    return render(request, "incidents/alerts/queue.html", context)
+
+
+def _queue_context(request, params, **extra) -> dict:
+    queue = page_selectors.alert_queue(request.user, params)
+    paginator = Paginator(queue.rows, PAGE_SIZE)
+    page = paginator.get_page(params.get("page"))
+    rows = page_selectors.with_impacted_assets(request.user, list(page.object_list))
+    for alert in rows:
+        alert.category_text = category_label(alert.category) if alert.category else ""
+    form = queue.filterset.form
+    return {
+        "queue": queue,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "sort": queue.sort,
+        "filter_marker": page_selectors.FILTER_MARKER,
+        "filter_errors": _filter_errors(form),
+        "active_filters": _active_filters(form) if form.is_valid() else [],
+        "checks": _filter_checks(form),
+        "range_choice": queue.range_choice,
+        "range_labels": RANGE_LABELS,
+        "categories": [(value, category_label(value)) for value in KILL_CHAIN],
+        "can_change": request.user.has_perm("incidents.change_alert"),
+        "created_sorts": CREATED_SORTS,
+        "bulk_statuses": SETTABLE_STATUSES,
+        "classifications": Classification.choices,
+        "bulk_determinations": determination_choices(Classification.UNKNOWN),
+        **extra,
+    }
+
+
+def _filter_checks(form) -> list[dict]:
+    """The multiple-choice filters as lists of checkboxes, with what the URL ticks."""
+    groups = [
+        ("status", [choice for choice in AlertStatus.choices]),
+        ("severity", list(reversed(Severity.choices))),
+        ("service_source", ServiceSource.choices),
+        ("detection_source", DetectionSource.choices),
+        ("classification", Classification.choices),
+        ("determination", Determination.choices),
+        ("device_group", [(str(group.pk), group.name) for group in DeviceGroup.objects.order_by("rank", "name")]),
+    ]
+    checks = []
+    for name, choices in groups:
+        chosen = {str(value) for value in (form[name].value() or [])}
+        checks.append(
+            {
+                "name": name,
+                "label": FILTER_LABELS[name],
+                "options": [
+                    {"value": value, "label": label, "checked": str(value) in chosen} for value, label in choices
+                ],
+                "count": len(chosen),
+            }
+        )
+    return checks
+
+
+def _filter_errors(form) -> list[dict]:
+    """A bad value in the URL (a hand-edited or stale bookmark) as a message the person can act on."""
+    if form.is_valid():
+        return []
+    return [
+        {"label": FILTER_LABELS.get(name, "Filters"), "messages": list(field_errors), "value": form.data.getlist(name)}
+        for name, field_errors in form.errors.items()
+    ]
+
+
+def _active_filters(form) -> list[dict]:
+    """What the rows are narrowed by, in words, shown above the results."""
+    active = []
+    for name in FILTER_LABELS:
+        value = form.cleaned_data.get(name)
+        if value in (None, "", []) or (hasattr(value, "exists") and not value):
+            continue
+        item = {"name": name, "label": FILTER_LABELS[name], "text": "", "time": None}
+        if name in ("since", "until"):
+            item["time"] = value
+        elif name == "range":
+            item["text"] = RANGE_LABELS.get(value) or str(TIME_RANGES.get(value, value))
+        elif name == "device_group":
+            item["text"] = ", ".join(group.name for group in value)
+        elif isinstance(value, list):
+            labels = dict(form.fields[name].choices)
+            item["text"] = ", ".join(str(labels.get(v, v)) for v in value)
+        else:
+            item["text"] = str(value)
+        active.append(item)
+    return active
+
+
+def _bulk_values(request) -> dict:
+    """What the bulk form asks for, as `alert_update` takes it; ValidationError when the request makes no sense."""
+    action = request.POST.get("action", "")
+    if action == "assign_me":
+        return {"assigned_to": request.user.get_username()}
+    if action == "unassign":
+        return {"assigned_to": ""}
+    if action == "assign":
+        name = request.POST.get("assigned_to", "").strip()
+        if not name:
+            raise ValidationError("Type the name to assign the alerts to, or choose Assign to me.")
+        if len(name) > 254:
+            raise ValidationError("A name is at most 254 characters.")
+        return {"assigned_to": name}
+    if action == "status":
+        status = request.POST.get("status", "")
+        if status not in dict(SETTABLE_STATUSES):
+            raise ValidationError("Choose the status to set.")
+        return {"status": status}
+    if action == "classify":
+        classification = request.POST.get("classification", "")
+        determination = request.POST.get("determination") or Determination.UNKNOWN
+        if classification not in Classification.values:
+            raise ValidationError("Choose a classification.")
+        if determination not in DETERMINATIONS_BY_CLASSIFICATION[classification]:
+            label = Determination(determination).label if determination in Determination.values else determination
+            raise ValidationError(f"{label} is not a determination for {Classification(classification).label}.")
+        return {"classification": classification, "determination": determination}
+    raise ValidationError("Choose what to do with the selected alerts.")
+
+
+def _selected_ids(request) -> list[int]:
+    ids = []
+    for value in request.POST.getlist("alert"):
+        value = value.strip()
+        if not value.isdigit():
+            raise ValidationError(f"{value!r} is not an alert id.")
+        ids.append(int(value))
+    if not ids:
+        raise ValidationError("Select at least one alert first.")
+    return list(dict.fromkeys(ids))
+
+
+@require_POST
+@change_required
+def alert_bulk(request):
+    """
+    Apply one change to every selected alert, each through `alert_update` in its own transaction: one alert the
+    rules refuse does not undo the others, and each refusal is reported with its reason.
+    """
+    back = reverse("incidents:alert_queue") + (f"?{request.GET.urlencode()}" if request.GET else "")
+    try:
+        ids = _selected_ids(request)
+        values = _bulk_values(request)
+    except ValidationError as error:
+        if _is_results_request(request):
+            context = _queue_context(request, request.GET, bulk_error=" ".join(error.messages))
+            return render(request, "incidents/alerts/partials/results.html", {**context, "oob": True}, status=422)
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+
+    changeable = dict(alerts_for(request.user, action="change").filter(pk__in=ids).values_list("pk", "title"))
+    updated, failed = [], []
+    for alert_id in ids:
+        if alert_id not in changeable:
+            failed.append({"id": alert_id, "title": "", "reason": "No such alert, or not one you may change."})
+            continue
+        try:
+            alert_update(alert_id=alert_id, actor=request.user, **values)
+        except ValidationError as error:
+            failed.append({"id": alert_id, "title": changeable[alert_id], "reason": " ".join(_messages_of(error))})
+        except Alert.DoesNotExist:
+            failed.append({"id": alert_id, "title": changeable[alert_id], "reason": "The alert no longer exists."})
+        else:
+            updated.append(alert_id)
+
+    summary = f"Updated {len(updated)} alert{'' if len(updated) == 1 else 's'}." if updated else ""
+    if _is_results_request(request):
+        result = {"summary": summary, "failed": failed}
+        context = _queue_context(request, request.GET, bulk_result=result)
+        return render(request, "incidents/alerts/partials/results.html", {**context, "oob": True})
+    if summary:
+        messages.success(request, summary)
+    for failure in failed:
+        messages.error(request, f"Alert {failure['id']} was not changed: {failure['reason']}")
+    return redirect(back)
+
+
+# --- The alert page -------------------------------------------------------------------------------------------
+
+
+class AlertManageForm(forms.Form):
+    status = forms.ChoiceField(choices=AlertStatus.choices)
+    assigned_to = forms.CharField(max_length=254, required=False)
+    classification = forms.ChoiceField(choices=Classification.choices)
+    determination = forms.ChoiceField(choices=Determination.choices)
+
+    def changes(self, alert: Alert, user) -> dict:
+        """The fields that differ from the alert; classification and determination always travel together."""
+        data = dict(self.cleaned_data)
+        if self.data.get("assign_to_me"):
+            data["assigned_to"] = user.get_username()
+        values = {name: data[name] for name in ("status", "assigned_to") if data[name] != getattr(alert, name)}
+        if (data["classification"], data["determination"]) != (alert.classification, alert.determination):
+            values.update(classification=data["classification"], determination=data["determination"])
+        return values
+
+
+class AlertMoveForm(forms.Form):
+    destination = forms.ChoiceField(
+        choices=[("existing", "An existing incident"), ("new", "A new incident")],
+        error_messages={"required": "Choose where to move the alert."},
+    )
+    incident = forms.CharField(required=False, max_length=20)
+    reason = forms.CharField(
+        max_length=1000, error_messages={"required": "Say why the alert belongs elsewhere; the activity log keeps it."}
+    )
+
+    def clean_incident(self):
+        value = self.cleaned_data["incident"].strip().lstrip("#").strip()
+        if not value:
+            return None
+        if not value.isdigit():
+            raise ValidationError("Give the incident's number, for example 42.")
+        return int(value)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("destination") == "existing" and not cleaned.get("incident") and "incident" not in self.errors:
+            self.add_error("incident", "Give the number of the incident to move the alert to.")
+        return cleaned
+
+
+def _alert(user, pk: int, *, action: str = "view") -> Alert:
+    alert = page_selectors.alert_for_page(user, pk, action=action)
+    if alert is None:
+        raise Http404("No such alert.")
+    return alert
+
+
+def _manage_context(user, alert: Alert, form: AlertManageForm | None = None, saved: bool = False) -> dict:
+    if form is not None and form.is_bound:
+        values = {
+            name: form.data.get(name, "") for name in ("status", "assigned_to", "classification", "determination")
+        }
+        if form.data.get("assign_to_me"):
+            values["assigned_to"] = user.get_username()
+    else:
+        values = {
+            "status": alert.status,
+            "assigned_to": alert.assigned_to,
+            "classification": alert.classification,
+            "determination": alert.determination,
+        }
+    classification = values["classification"]
+    if classification not in Classification.values:
+        classification = alert.classification
+    statuses = list(SETTABLE_STATUSES)
+    if alert.status == AlertStatus.UNKNOWN:
+        statuses.insert(0, (AlertStatus.UNKNOWN.value, AlertStatus.UNKNOWN.label))
+    return {
+        "manage": {
+            "values": values,
+            "errors": form.errors if form is not None else {},
+            "non_field_errors": form.non_field_errors() if form is not None else [],
+            "statuses": statuses,
+            "classifications": Classification.choices,
+            "determinations": determination_choices(classification, values["determination"]),
+            "saved": saved,
+        }
+    }
+
+
+def _move_context(user, alert: Alert, form: AlertMoveForm | None = None, moved: Incident | None = None) -> dict:
+    return {
+        "move": {
+            "form": form or AlertMoveForm(initial={"destination": "existing"}),
+            "destination": (form.data.get("destination") if form is not None else None) or "existing",
+            "choices": page_selectors.incident_choices_for_move(user, alert),
+            "moved": moved,
+        }
+    }
+
+
+def _comments_context(alert: Alert, *, error: str = "", text: str = "", added: bool = False) -> dict:
+    return {
+        "comments": list(alert.comments.all()),
+        "comment_error": error,
+        "comment_text": text,
+        "comment_added": added,
+        "comment_max_length": COMMENT_MAX_LENGTH,
+    }
+
+
+def _detail_context(request, alert: Alert, **parts) -> dict:
+    user = request.user
+    evidence = page_selectors.alert_evidence(alert)
+    context = {
+        "alert": alert,
+        "category_label": category_label(alert.category) if alert.category else "",
+        "techniques": techniques(alert.mitre_techniques),
+        "evidence": evidence,
+        "visible_entities": page_selectors.visible_entity_ids(user, evidence),
+        "process_tree": page_selectors.process_tree(evidence),
+        "history": list(activity_for(alert)[:50]),
+        "can_change": user.has_perm("incidents.change_alert"),
+        "similar_url": reverse("incidents:alert_queue") + "?" + _similar_query(alert),
+    }
+    context.update(parts.get("manage") or _manage_context(user, alert))
+    context.update(parts.get("move") or _move_context(user, alert))
+    context.update(parts.get("comments") or _comments_context(alert))
+    return context
+
+
+def _similar_query(alert: Alert) -> str:
+    query = QueryDict(mutable=True)
+    query[page_selectors.FILTER_MARKER] = "1"
+    query["q"] = alert.title
+    query["range"] = "30d"
+    return query.urlencode()
+
+
+@require_GET
+@view_required
+def alert_detail(request, pk: int):
+    alert = _alert(request.user, pk)
+    if request.GET.get("part") == "determinations":
+        return _determination_options(request)
+    return render(request, "incidents/alerts/detail.html", _detail_context(request, alert))
+
+
+@require_POST
+@change_required
+def alert_manage(request, pk: int):
+    alert = _alert(request.user, pk, action="change")
+    form = AlertManageForm(request.POST)
+    if form.is_valid():
+        values = form.changes(alert, request.user)
+        try:
+            if values:
+                alert_update(alert_id=alert.pk, actor=request.user, **values)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            alert.refresh_from_db()
+            if request.htmx:
+                manage = _manage_context(request.user, alert, saved=bool(values))
+                context = {"alert": alert, "can_change": True, **manage, "oob": True}
+                return render(request, "incidents/alerts/partials/manage.html", context)
+            messages.success(request, "Alert updated." if values else "Nothing to change.")
+            return redirect("incidents:alert_detail", pk=alert.pk)
+    manage = _manage_context(request.user, alert, form)
+    if request.htmx:
+        context = {"alert": alert, "can_change": True, **manage}
+        return render(request, "incidents/alerts/partials/manage.html", context, status=422)
+    return render(request, "incidents/alerts/detail.html", _detail_context(request, alert, manage=manage), status=422)
+
+
+@require_POST
+@change_required
+def alert_comment(request, pk: int):
+    alert = _alert(request.user, pk, action="change")
+    text = request.POST.get("text", "")
+    try:
+        comment_add(actor=request.user, text=text, alert_id=alert.pk)
+    except ValidationError as error:
+        comments = _comments_context(alert, error=" ".join(_messages_of(error)), text=text)
+        if request.htmx:
+            context = {"alert": alert, "can_change": True, **comments}
+            return render(request, "incidents/alerts/partials/comments.html", context, status=422)
+        context = _detail_context(request, alert, comments=comments)
+        return render(request, "incidents/alerts/detail.html", context, status=422)
+    if request.htmx:
+        context = {"alert": alert, "can_change": True, **_comments_context(alert, added=True)}
+        return render(request, "incidents/alerts/partials/comments.html", context)
+    messages.success(request, "Comment added.")
+    return redirect(reverse("incidents:alert_detail", args=[alert.pk]) + "#comments")
+
+
+@require_POST
+@change_required
+def alert_move_view(request, pk: int):
+    alert = _alert(request.user, pk, action="change")
+    form = AlertMoveForm(request.POST)
+    if form.is_valid():
+        target_id = form.cleaned_data["incident"] if form.cleaned_data["destination"] == "existing" else None
+        if target_id is not None and not incidents_for(request.user, action="change").filter(pk=target_id).exists():
+            form.add_error("incident", f"There is no incident {target_id} that you may change.")
+        else:
+            try:
+                moved = alert_move(
+                    alert_id=alert.pk, actor=request.user, reason=form.cleaned_data["reason"], incident_id=target_id
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            except Incident.DoesNotExist:
+                form.add_error("incident", f"There is no incident {target_id}.")
+            else:
+                alert = page_selectors.alert_for_page(request.user, moved.pk)
+                if request.htmx:
+                    context = {
+                        "alert": alert,
+                        "can_change": True,
+                        **_move_context(request.user, alert, moved=alert.incident),
+                    }
+                    return render(request, "incidents/alerts/partials/incident.html", context)
+                messages.success(request, f"Alert moved to incident {alert.incident_id}.")
+                return redirect("incidents:alert_detail", pk=alert.pk)
+    move = _move_context(request.user, alert, form)
+    if request.htmx:
+        context = {"alert": alert, "can_change": True, **move}
+        return render(request, "incidents/alerts/partials/incident.html", context, status=422)
+    return render(request, "incidents/alerts/detail.html", _detail_context(request, alert, move=move), status=422)

@@ -1,0 +1,209 @@
+"""
+The incident page: the attack story, its alerts, assets, evidence, a summary along the ATT&CK tactics and the
+activity log, with a manage pane. Tabs load through htmx (and work as plain links); every change goes through
+`incident_update`, `comment_add` or the merge services, so the domain rules and the audit trail apply.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.db.models import F, Func
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.choices import Classification, Determination, IncidentStatus, Severity
+from incidents.incident_selectors import (
+    incident_activity,
+    incident_alerts,
+    incident_entities,
+    incident_evidence,
+    incident_graph_data,
+    similar_incidents,
+)
+from incidents.naming import category_label, sort_categories
+from incidents.selectors import incidents_for
+from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, comment_add, incident_update
+
+__all__ = ("incident_comment", "incident_detail", "incident_graph", "incident_manage")
+
+TABS = {
+    "story": "Attack story",
+    "alerts": "Alerts",
+    "assets": "Assets",
+    "evidence": "Evidence and response",
+    "summary": "Summary",
+    "activity": "Activity",
+}
+MANAGE_FIELDS = ("display_name", "severity", "status", "classification", "determination", "assigned_to")
+view_required = permission_required("incidents.view_incident", raise_exception=True)
+change_required = permission_required("incidents.change_incident", raise_exception=True)
+
+
+def _incident(user, pk: int, *, action: str = "view"):
+    incident = incidents_for(user, action=action).filter(pk=pk).first()
+    if incident is None:
+        raise Http404("No such incident.")
+    return incident
+
+
+@require_GET
+@view_required
+def incident_detail(request, pk: int):
+    incident = _incident(request.user, pk)
+    if incident.status == IncidentStatus.REDIRECTED:
+        return render(request, "incidents/redirected.html", {"incident": incident}, status=200)
+    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "story"
+    context = {"incident": incident, "tab": tab, "tabs": TABS, **_tab_context(request.user, incident, tab)}
+    if request.htmx and request.htmx.target == "incident-tab":
+        return render(request, f"incidents/tabs/{tab}.html", context)
+    context.update(_manage_context(request.user, incident))
+    return render(request, "incidents/detail.html", context)
+
+
+def _tab_context(user, incident, tab: str) -> dict:
+    if tab == "story":
+        graph = incident_graph_data(user, incident)
+        return {"alerts": incident_alerts(user, incident), "graph": _graph_layout(graph)}
+    if tab == "alerts":
+        return {"alerts": incident_alerts(user, incident)}
+    if tab == "assets":
+        return {"entities_by_kind": _by_kind(incident_entities(user, incident))}
+    if tab == "evidence":
+        return {"evidence": incident_evidence(user, incident)}
+    if tab == "summary":
+        return {
+            "tactics": [category_label(c) for c in sort_categories(incident.categories)],
+            "similar": similar_incidents(user, incident),
+        }
+    entries, comments = incident_activity(user, incident)
+    return {"entries": entries, "comments": comments}
+
+
+def _by_kind(entities) -> list[tuple[str, list]]:
+    grouped: dict[str, list] = {}
+    for entity in entities:
+        grouped.setdefault(entity.get_kind_display(), []).append(entity)
+    return list(grouped.items())
+
+
+def _manage_context(user, incident, *, errors=None, values=None) -> dict:
+    return {
+        "can_change": user.has_perm("incidents.change_incident"),
+        "severities": [choice for choice in Severity.choices if choice[0] != Severity.UNKNOWN],
+        "statuses": [
+            (IncidentStatus.ACTIVE, "New"),
+            (IncidentStatus.IN_PROGRESS, "In progress"),
+            (IncidentStatus.RESOLVED, "Resolved"),
+        ],
+        "classifications": Classification.choices,
+        "determinations": [
+            (value, label, sorted(c for c, allowed in DETERMINATIONS_BY_CLASSIFICATION.items() if value in allowed))
+            for value, label in Determination.choices
+        ],
+        "known_tags": _known_tags(user),
+        "errors": errors or {},
+        "values": values or {},
+    }
+
+
+def _known_tags(user) -> list[str]:
+    """Tags already in use on incidents this person can see, for the tag field's type-ahead."""
+    tags = (
+        incidents_for(user)
+        .exclude(custom_tags=[])
+        .annotate(tag=Func(F("custom_tags"), function="unnest"))
+        .values_list("tag", flat=True)
+        .distinct()
+        .order_by("tag")
+    )
+    return list(tags[:200])
+
+
+def _graph_layout(graph: dict) -> dict:
+    """Positions for the attack-story graph: alerts down the left in time order, entities down the right by kind."""
+    row = 44
+    alerts = [{**alert, "x": 20, "y": 30 + index * row} for index, alert in enumerate(graph["alerts"])]
+    entities = sorted(graph["entities"], key=lambda entity: (entity["kind"], entity["name"]))
+    entities = [{**entity, "x": 420, "y": 30 + index * row} for index, entity in enumerate(entities)]
+    alert_y = {alert["id"]: alert["y"] for alert in alerts}
+    entity_y = {entity["id"]: entity["y"] for entity in entities}
+    edges = [
+        {**edge, "y1": alert_y[edge["alert"]], "y2": entity_y[edge["entity"]]}
+        for edge in graph["edges"]
+        if edge["alert"] in alert_y and edge["entity"] in entity_y
+    ]
+    height = 40 + row * max(len(alerts), len(entities), 1)
+    return {"alerts": alerts, "entities": entities, "edges": edges, "height": height}
+
+
+@require_GET
+@view_required
+def incident_graph(request, pk: int):
+    """The attack story as JSON: nodes for alerts and entities, and the edges that tie them together."""
+    incident = _incident(request.user, pk)
+    data = incident_graph_data(request.user, incident)
+    for alert in data["alerts"]:
+        alert["url"] = reverse("incidents:alert_detail", args=[alert["id"]])
+        alert["first_activity"] = alert["first_activity"].isoformat() if alert["first_activity"] else None
+    for entity in data["entities"]:
+        entity["url"] = reverse("incidents:entity", args=[entity["id"]])
+    return JsonResponse({"incident": incident.pk, **data})
+
+
+@require_POST
+@change_required
+def incident_manage(request, pk: int):
+    incident = _incident(request.user, pk, action="change")
+    values = _manage_values(request)
+    try:
+        incident_update(incident_id=incident.pk, actor=request.user, **values)
+    except ValidationError as error:
+        errors = error.message_dict if hasattr(error, "message_dict") else {"__all__": error.messages}
+        incident.refresh_from_db()
+        context = {
+            "incident": incident,
+            **_manage_context(request.user, incident, errors=errors, values=request.POST),
+        }
+        if request.htmx:
+            return render(request, "incidents/partials/manage.html", context, status=422)
+        messages.error(request, " ".join(m for ms in errors.values() for m in ms))
+        return redirect("incidents:detail", pk=incident.pk)
+    messages.success(request, "Incident updated.")
+    return _back_to(request, incident.pk, request.POST.get("tab"))
+
+
+def _manage_values(request) -> dict:
+    """The fields the form sent, as `incident_update` takes them; a field left out is left unchanged."""
+    post = request.POST
+    if post.get("assign_to_me"):
+        return {"assigned_to": request.user.get_username()}
+    values = {field: post.get(field, "") for field in MANAGE_FIELDS if field in post}
+    if "custom_tags" in post:
+        values["custom_tags"] = [tag.strip() for tag in post.get("custom_tags", "").split(",")]
+    if post.get("status") == IncidentStatus.RESOLVED or post.get("resolving_comment"):
+        values["resolving_comment"] = post.get("resolving_comment", "")
+    return values
+
+
+def _back_to(request, pk: int, tab: str | None) -> HttpResponse:
+    url = reverse("incidents:detail", args=[pk]) + (f"?tab={tab}" if tab in TABS else "")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@require_POST
+@change_required
+def incident_comment(request, pk: int):
+    incident = _incident(request.user, pk, action="change")
+    try:
+        comment_add(actor=request.user, text=request.POST.get("text", ""), incident_id=incident.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    else:
+        messages.success(request, "Comment added.")
+    return _back_to(request, incident.pk, "activity")
