@@ -56,22 +56,8 @@ def queue_timeline(user, *, hours: int = 24) -> list[dict]:
     """Alerts received and incidents created per hour over the last `hours`, oldest hour first."""
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     start = now - timedelta(hours=hours - 1)
-    alerts = dict(
-        alerts_for(user)
-        .filter(ingested_at__gte=start)
-        .annotate(hour=TruncHour("ingested_at"))
-        .values_list("hour")
-        .annotate(count=Count("id"))
-        .values_list("hour", "count")
-    )
-    incidents = dict(
-        incidents_for(user)
-        .filter(created_at__gte=start)
-        .annotate(hour=TruncHour("created_at"))
-        .values_list("hour")
-        .annotate(count=Count("id"))
-        .values_list("hour", "count")
-    )
+    alerts = _per_hour(alerts_for(user), "ingested_at", start)
+    incidents = _per_hour(incidents_for(user), "created_at", start)
     slots = [start + timedelta(hours=n) for n in range(hours)]
     peak = max([*alerts.values(), *incidents.values(), 1])
     return [
@@ -84,6 +70,16 @@ def queue_timeline(user, *, hours: int = 24) -> list[dict]:
         }
         for slot in slots
     ]
+
+
+def _per_hour(queryset, field: str, start) -> dict:
+    return dict(
+        queryset.filter(**{f"{field}__gte": start})
+        .annotate(hour=TruncHour(field))
+        .values_list("hour")
+        .annotate(count=Count("id"))
+        .values_list("hour", "count")
+    )
 
 
 def incident_alerts(user, incident: Incident):

@@ -253,3 +253,14 @@ def test_it_shows_assets_categories_and_sources_in_words(signed_in):
     assert "2 devices" in body
     assert "Lateral movement" in body
     assert "Defender for Endpoint" in body
+
+
+def test_it_counts_the_alerts_received_and_incidents_created_in_the_last_hour_on_the_timeline(signed_in):
+    ingest_and_correlate(graph_alert(device("ws1.corp.example")), graph_alert(device("ws2.corp.example")))
+
+    timeline = signed_in.get(QUEUE).context["timeline"]
+
+    assert len(timeline) == 24
+    assert (timeline[-1]["alerts"], timeline[-1]["incidents"]) == (2, 2)
+    assert timeline[-1]["alerts_height"] == 100
+    assert sum(slot["alerts"] for slot in timeline[:-1]) == 0
