@@ -14,11 +14,12 @@ from incidents.choices import (
     Classification,
     DetectionSource,
     Determination,
+    EntityKind,
     IncidentStatus,
     ServiceSource,
     Severity,
 )
-from incidents.models import Alert, DeviceGroup, Incident
+from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
 
 __all__ = ("TIME_RANGES", "AlertFilterSet", "IncidentFilterSet")
 
@@ -110,8 +111,13 @@ class IncidentFilterSet(_QueueFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        by_entity = Q(entity_links__entity__key=value.lower()) | Q(entity_links__entity__display_name__iexact=value)
-        condition = Q(display_name__icontains=value) | Q(pk__in=Incident.objects.filter(by_entity).values("pk"))
+        # Entities by their canonical key (every kind, so the (kind, key) index serves) or by their name in any case
+        # (an index on UPPER(display_name)); then their incidents through the links.
+        entities = Entity.objects.filter(
+            Q(kind__in=EntityKind.values, key=value.lower()) | Q(display_name__iexact=value)
+        ).values("pk")
+        linked = IncidentEntity.objects.filter(entity__in=entities).values("incident_id")
+        condition = Q(display_name__icontains=value) | Q(pk__in=linked)
         if value.lstrip("#").isdigit():
             condition |= Q(pk=int(value.lstrip("#")))
         return queryset.filter(condition)

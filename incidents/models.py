@@ -11,7 +11,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Upper
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from incidents.choices import (
@@ -112,6 +112,8 @@ class Entity(models.Model):
         indexes = [
             # Devices at risk / device list of a group, most recently seen first.
             models.Index(fields=["kind", "device_group", "-last_seen"], name="entity_kind_group_seen"),
+            # Queue search by an entity's name as people type it ("ws-lon-002", "Alice Ward"), any case.
+            models.Index(Upper("display_name"), name="entity_name_upper"),
         ]
 
     def __str__(self):
@@ -277,6 +279,8 @@ class Alert(models.Model):
             models.Index(fields=["incident", "first_activity"], name="alert_incident_activity"),
             # The correlation sweep: alerts not yet attached to an incident.
             models.Index(fields=["ingested_at"], name="alert_uncorrelated", condition=Q(correlated_at__isnull=True)),
+            # The incident queue's "alerts received in the last 24 hours".
+            models.Index(fields=["-ingested_at"], name="alert_ingested"),
             # Data scoping: device_group_ids && ARRAY[user's groups].
             GinIndex(fields=["device_group_ids"], name="alert_device_groups"),
         ]

@@ -9,6 +9,7 @@ app_name = "incidents"
 urlpatterns = [
     path("incidents/", queue.incident_queue_view, name="queue"),
     path("incidents/columns", queue.incident_columns, name="columns"),
+    path("incidents/timeline", queue.incident_timeline, name="timeline"),
     path("incidents/bulk", queue.incident_bulk, name="bulk"),
     path("incidents/merge", queue.incident_merge, name="merge"),
     path("incidents/<int:pk>/", incident.incident_detail, name="detail"),

@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,6 +32,7 @@ from incidents.naming import KILL_CHAIN, category_label
 from incidents.selectors import alerts_for, incidents_for
 from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, alert_update, comment_add
 from incidents.services.merge import alert_move
+from portal.pagination import BoundedPaginator
 from portal.selectors import activity_for
 
 __all__ = ("alert_bulk", "alert_comment", "alert_detail", "alert_manage", "alert_move_view", "alert_queue")
@@ -130,7 +130,7 @@ def alert_queue(request):
 
 def _queue_context(request, params, **extra) -> dict:
     queue = page_selectors.alert_queue(request.user, params)
-    paginator = Paginator(queue.rows, PAGE_SIZE)
+    paginator = BoundedPaginator(queue.rows, PAGE_SIZE)
     page = paginator.get_page(params.get("page"))
     rows = page_selectors.with_impacted_assets(request.user, list(page.object_list))
     for alert in rows:

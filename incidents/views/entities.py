@@ -6,13 +6,13 @@ appears in. The alert list pages through htmx (and as plain links); entities out
 import json
 
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from incidents import page_selectors
 from incidents.choices import EntityKind, EvidenceVerdict
+from portal.pagination import BoundedPaginator
 
 __all__ = ("entity_detail",)
 
@@ -42,7 +42,7 @@ def entity_detail(request, pk: int):
     entity = page_selectors.entity_for_page(request.user, pk)
     if entity is None:
         raise Http404("No such entity.")
-    alerts_page = Paginator(page_selectors.entity_alerts(request.user, entity), ALERTS_PAGE_SIZE).get_page(
+    alerts_page = BoundedPaginator(page_selectors.entity_alerts(request.user, entity), ALERTS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     alerts = list(alerts_page.object_list)

@@ -7,7 +7,6 @@ rule and every activity-log entry applies as on the incident page.
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,12 +20,14 @@ from incidents.queue_columns import COLUMNS, PREFERENCE_KEY, columns_from, reord
 from incidents.selectors import incidents_for
 from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, incident_update
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
+from portal.pagination import BoundedPaginator
 from portal.selectors import preference_get
 from portal.services import preference_set
 
-__all__ = ("incident_bulk", "incident_columns", "incident_merge", "incident_queue_view")
+__all__ = ("incident_bulk", "incident_columns", "incident_merge", "incident_queue_view", "incident_timeline")
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # past this the queue says "10,000+" (see BoundedPaginator)
 view_required = permission_required("incidents.view_incident", raise_exception=True)
 change_required = permission_required("incidents.change_incident", raise_exception=True)
 
@@ -39,7 +40,7 @@ def _results_only(request) -> bool:
 @view_required
 def incident_queue_view(request):
     filterset, sort, rows = incident_queue(request.user, request.GET)
-    paginator = Paginator(rows, PAGE_SIZE)
+    paginator = BoundedPaginator(rows, PAGE_SIZE, count_cap=COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "filterset": filterset,
@@ -58,7 +59,6 @@ def incident_queue_view(request):
     }
     if _results_only(request):
         return render(request, "incidents/partials/queue_results.html", context)
-    context["timeline"] = queue_timeline(request.user)
     context["device_group_choices"] = list(DeviceGroup.objects.order_by("rank", "name").values_list("pk", "name"))
     return render(request, "incidents/queue.html", context)
 
@@ -179,6 +179,13 @@ def incident_merge(request):
         return _redirect(request, _back(request))
     messages.success(request, f"Merged {len(ids) - 1} incident{'s' if len(ids) > 2 else ''} into this one.")
     return _redirect(request, reverse("incidents:detail", args=[target.pk]))
+
+
+@require_GET
+@view_required
+def incident_timeline(request):
+    """The queue's last 24 hours, loaded after the table so that the table never waits for the chart."""
+    return render(request, "incidents/partials/timeline.html", {"timeline": queue_timeline(request.user)})
 
 
 @require_POST

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import Alert, Incident
+from incidents.views import queue as queue_views
 from portal.models import ActivityLogEntry, UserPreference
 from tests.incidents.alert_builders import T0, device, graph_alert, ingest_and_correlate, user
 
@@ -135,8 +136,8 @@ def test_it_runs_the_same_number_of_queries_whatever_the_number_of_rows(signed_i
         Incident.objects.create(display_name=f"Incident {n}", severity="high", custom_tags=["vip"])
     signed_in.get(QUEUE)  # warm the session and content types
 
-    # session, user, permissions (user and groups), count, page, preference, timeline (alerts, incidents), groups
-    with django_assert_num_queries(10):
+    # session, user, permissions (user and groups), count, page, preference, device groups (the timeline loads apart)
+    with django_assert_num_queries(8):
         response = signed_in.get(QUEUE)
     assert len(shown_ids(response)) == rows
 
@@ -258,9 +259,28 @@ def test_it_shows_assets_categories_and_sources_in_words(signed_in):
 def test_it_counts_the_alerts_received_and_incidents_created_in_the_last_hour_on_the_timeline(signed_in):
     ingest_and_correlate(graph_alert(device("ws1.corp.example")), graph_alert(device("ws2.corp.example")))
 
-    timeline = signed_in.get(QUEUE).context["timeline"]
+    timeline = signed_in.get(reverse("incidents:timeline")).context["timeline"]
 
     assert len(timeline) == 24
     assert (timeline[-1]["alerts"], timeline[-1]["incidents"]) == (2, 2)
     assert timeline[-1]["alerts_height"] == 100
     assert sum(slot["alerts"] for slot in timeline[:-1]) == 0
+
+
+def test_it_loads_the_timeline_after_the_table(signed_in):
+    body = signed_in.get(QUEUE).content.decode()
+
+    assert f'hx-get="{reverse("incidents:timeline")}"' in body
+    assert 'hx-trigger="load"' in body
+
+
+def test_it_says_there_are_more_than_it_counts_when_the_count_is_capped(signed_in, monkeypatch):
+    monkeypatch.setattr(queue_views, "COUNT_CAP", 3)
+    for n in range(5):
+        Incident.objects.create(display_name=f"Incident {n}", severity="high")
+
+    response = signed_in.get(QUEUE)
+
+    assert "3+ incidents" in response.content.decode()
+    assert "narrow the filters" in response.content.decode()
+    assert len(shown_ids(response)) == 4  # the capped count still shows what it counted
