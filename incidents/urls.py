@@ -12,6 +12,7 @@ urlpatterns = [
     path("incidents/timeline", queue.incident_timeline, name="timeline"),
     path("incidents/bulk", queue.incident_bulk, name="bulk"),
     path("incidents/merge", queue.incident_merge, name="merge"),
+    path("incidents/tags", incident.incident_tags, name="tags"),
     path("incidents/<int:pk>/", incident.incident_detail, name="detail"),
     path("incidents/<int:pk>/manage", incident.incident_manage, name="manage"),
     path("incidents/<int:pk>/comments", incident.incident_comment, name="comment"),

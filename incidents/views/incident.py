@@ -27,7 +27,7 @@ from incidents.naming import category_label, sort_categories
 from incidents.selectors import incidents_for
 from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, comment_add, incident_update
 
-__all__ = ("incident_comment", "incident_detail", "incident_graph", "incident_manage")
+__all__ = ("incident_comment", "incident_detail", "incident_graph", "incident_manage", "incident_tags")
 
 TABS = {
     "story": "Attack story",
@@ -103,10 +103,16 @@ def _manage_context(user, incident, *, errors=None, values=None) -> dict:
             (value, label, sorted(c for c, allowed in DETERMINATIONS_BY_CLASSIFICATION.items() if value in allowed))
             for value, label in Determination.choices
         ],
-        "known_tags": _known_tags(user),
         "errors": errors or {},
         "values": values or {},
     }
+
+
+@require_GET
+@view_required
+def incident_tags(request):
+    """The tag field's type-ahead, loaded when the field is first focused so that the page never waits for it."""
+    return render(request, "incidents/partials/known_tags.html", {"known_tags": _known_tags(request.user)})
 
 
 def _known_tags(user) -> list[str]:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents.choices import Classification, Determination, IncidentStatus
 from incidents.incident_selectors import FILTER_MARKER, incident_queue, queue_timeline
 from incidents.models import DeviceGroup, Incident
-from incidents.queue_columns import COLUMNS, PREFERENCE_KEY, columns_from, reorder
+from incidents.queue_columns import COLUMNS, PREFERENCE_KEY, columns_from, reorder, rows_of
 from incidents.selectors import incidents_for
 from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, incident_update
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
@@ -42,12 +42,14 @@ def incident_queue_view(request):
     filterset, sort, rows = incident_queue(request.user, request.GET)
     paginator = BoundedPaginator(rows, PAGE_SIZE, count_cap=COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
+    columns = columns_from(preference_get(request.user, PREFERENCE_KEY))
     context = {
+        "rows": rows_of(page.object_list, columns),
         "filterset": filterset,
         "form": filterset.form,
         "page": page,
         "sort": sort,
-        "columns": columns_from(preference_get(request.user, PREFERENCE_KEY)),
+        "columns": columns,
         "all_columns": COLUMNS.values(),
         "filter_marker": FILTER_MARKER,
         "statuses": [(IncidentStatus.ACTIVE, "New"), (IncidentStatus.IN_PROGRESS, "In progress")],

@@ -217,3 +217,12 @@ def test_it_runs_a_fixed_number_of_queries_per_tab_whatever_the_number_of_alerts
             assert page(signed_in, incident, tab).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_it_offers_the_tags_in_use_for_type_ahead(signed_in, story):
+    Incident.objects.filter(pk=story.pk).update(custom_tags=["vip", "phishing"])
+
+    response = signed_in.get(reverse("incidents:tags"))
+
+    assert response.context["known_tags"] == ["phishing", "vip"]
+    assert b'<option value="vip">' in response.content
