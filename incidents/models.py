@@ -184,6 +184,12 @@ class Incident(models.Model):
             models.Index(fields=["-severity_rank", "-last_update"], name="incident_severity_updated"),
             # "Assigned to me" / unassigned filters and the Home card.
             models.Index(fields=["assigned_to", "-last_update"], name="incident_assignee_updated"),
+            # The queue's default view (open work, newest update first): read in order, no sort.
+            models.Index(
+                fields=["-last_update", "-id"],
+                name="incident_open_updated",
+                condition=Q(status__in=["active", "inProgress"]),
+            ),
             # Time-range filters on last activity (1 day .. 6 months).
             models.Index(fields=["-last_activity"], name="incident_last_activity"),
             # Correlation candidates: open incidents with recent activity.

@@ -20,7 +20,8 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.count_cap + 1].count() if hasattr(self.object_list, "count") else 0
+        # Without the ordering: a count needs no sort, and sorting ten thousand rows to count them is most of its cost.
+        return self.object_list.order_by()[: self.count_cap + 1].count()
 
     @property
     def is_capped(self) -> bool:
