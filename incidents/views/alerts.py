@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents import page_selectors
+from incidents.alert_rows import alert_rows
 from incidents.attack import techniques
 from incidents.choices import (
     AlertStatus,
@@ -136,7 +137,11 @@ def _queue_context(request, params, **extra) -> dict:
     for alert in rows:
         alert.category_text = category_label(alert.category) if alert.category else ""
     form = queue.filterset.form
+    can_change = request.user.has_perm("incidents.change_alert")
     return {
+        "row_html": alert_rows(
+            rows, can_change=can_change, can_view_incident=request.user.has_perm("incidents.view_incident")
+        ),
         "queue": queue,
         "form": form,
         "page": page,
@@ -149,7 +154,7 @@ def _queue_context(request, params, **extra) -> dict:
         "range_choice": queue.range_choice,
         "range_labels": RANGE_LABELS,
         "categories": [(value, category_label(value)) for value in KILL_CHAIN],
-        "can_change": request.user.has_perm("incidents.change_alert"),
+        "can_change": can_change,
         "created_sorts": CREATED_SORTS,
         "bulk_statuses": SETTABLE_STATUSES,
         "classifications": Classification.choices,
