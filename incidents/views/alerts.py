@@ -131,7 +131,7 @@ def alert_queue(request):
 
 def _queue_context(request, params, **extra) -> dict:
     queue = page_selectors.alert_queue(request.user, params)
-    paginator = BoundedPaginator(queue.rows, PAGE_SIZE)
+    paginator = BoundedPaginator(queue.rows, PAGE_SIZE, count_short_first_page=True)
     page = paginator.get_page(params.get("page"))
     rows = page_selectors.with_impacted_assets(request.user, list(page.object_list))
     for alert in rows:

@@ -40,7 +40,7 @@ def _results_only(request) -> bool:
 @view_required
 def incident_queue_view(request):
     filterset, sort, rows = incident_queue(request.user, request.GET)
-    paginator = BoundedPaginator(rows, PAGE_SIZE, count_cap=COUNT_CAP)
+    paginator = BoundedPaginator(rows, PAGE_SIZE, count_cap=COUNT_CAP, count_short_first_page=True)
     page = paginator.get_page(request.GET.get("page"))
     columns = columns_from(preference_get(request.user, PREFERENCE_KEY))
     context = {
