@@ -25,6 +25,14 @@ Figures (one JSON object on stdout; progress goes to stderr):
   cover the alerts that were correlated, and partial_correlated_per_s gives their rate.
 """
 
+import sys
+from pathlib import Path
+
+# bench/queue.py is named like the standard library's `queue`, which Celery and redis import: keep this folder
+# behind the standard library on the import path.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.append(sys.path.pop(0))
+
 import argparse
 import contextlib
 import http.client
@@ -36,29 +44,33 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from harness import (
+    PYTHON,
+    ROOT,
+    connect,
+    log,
+    manage,
+    percentile,
+    public_ip,
+    random_hex,
+    random_uuid,
+    resolve_urls,
+    stop_embedded_servers,
+    with_database,
+)
+
 SEED = 20261126
 STOP_GRACE_SECONDS = 20
 INGEST_PATH = "/api/ingest/alerts"
 NS = "#microsoft.graph.security."
 TENANT_ID = "4b2462a4-bbee-495a-a0e1-f23ae524cc9c"
-
-_started = time.monotonic()
-
-
-def log(message: str) -> None:
-    print(f"[{time.monotonic() - _started:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -209,21 +221,6 @@ def _time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
 
-def _hex(rng: random.Random, length: int) -> str:
-    return f"{rng.getrandbits(length * 4):0{length}x}"
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _public_ip(rng: random.Random) -> str:
-    while True:
-        first = rng.randint(11, 223)
-        if first not in (100, 127, 169, 172, 192, 198, 203):
-            return f"{first}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
-
-
 class AlertFactory:
     """Builds the run's alerts from a seed; only the alert ids (a per-run prefix) and the clock vary between runs."""
 
@@ -241,8 +238,8 @@ class AlertFactory:
             self.devices.append(
                 {
                     "name": f"{stem}-{site}-{index:04d}",
-                    "id": _hex(rng, 40),
-                    "aad": _uuid(rng),
+                    "id": random_hex(rng, 40),
+                    "aad": random_uuid(rng),
                     "group": group,
                     "os": rng.choice(OS_PLATFORMS),
                     "risk": rng.choice(RISK_SCORES),
@@ -259,15 +256,17 @@ class AlertFactory:
                     "display": f"{first.title()} {last.title()}",
                     "upn": f"{account}@corp.example",
                     "sid": f"S-1-5-21-1004336348-1177238915-682003330-{10000 + index}",
-                    "oid": _uuid(rng),
+                    "oid": random_uuid(rng),
                 }
             )
         # Shared widely: the corporate proxies and DNS resolvers, and a few public resolvers.
         self.noisy_ips = ["10.0.0.53", "10.0.0.54", "10.1.0.8", "10.1.0.9", "8.8.8.8", "1.1.1.1", "9.9.9.9"]
         # Malware seen across several stories (one campaign on many machines) and everyday tools.
-        self.campaign_files = [(_hex(rng, 64), _hex(rng, 40), f"payload{n}.exe") for n in range(60)]
-        self.tools = [(_hex(rng, 64), _hex(rng, 40), name, path) for name, path in TOOLS]
-        self.apps = [(_uuid(rng), name) for name in CLOUD_APPS] + [(_uuid(rng), f"OAuth app {n}") for n in range(200)]
+        self.campaign_files = [(random_hex(rng, 64), random_hex(rng, 40), f"payload{n}.exe") for n in range(60)]
+        self.tools = [(random_hex(rng, 64), random_hex(rng, 40), name, path) for name, path in TOOLS]
+        self.apps = [(random_uuid(rng), name) for name in CLOUD_APPS] + [
+            (random_uuid(rng), f"OAuth app {n}") for n in range(200)
+        ]
 
     def alerts(self, count: int) -> list[dict]:
         alerts, story = [], 0
@@ -288,14 +287,14 @@ class AlertFactory:
             "device": rng.choice(self.devices),
             "second_device": rng.choice(self.devices),
             "user": rng.choice(self.users),
-            "c2": _public_ip(rng),
-            "url": f"https://{rng.choice(('login', 'secure', 'verify', 'docs', 'cdn'))}-{_hex(rng, 6)}.example/"
-            f"{rng.choice(('owa', 'invoice', 'share', 'auth'))}/{_hex(rng, 8)}",
+            "c2": public_ip(rng),
+            "url": f"https://{rng.choice(('login', 'secure', 'verify', 'docs', 'cdn'))}-{random_hex(rng, 6)}.example/"
+            f"{rng.choice(('owa', 'invoice', 'share', 'auth'))}/{random_hex(rng, 8)}",
             "malware": rng.choice(self.campaign_files)
             if rng.random() < 0.1
-            else (_hex(rng, 64), _hex(rng, 40), f"{_hex(rng, 6)}.exe"),
+            else (random_hex(rng, 64), random_hex(rng, 40), f"{random_hex(rng, 6)}.exe"),
             "app": rng.choice(self.apps),
-            "sender_ip": _public_ip(rng),
+            "sender_ip": public_ip(rng),
         }
         at, alerts = start, []
         for offset in range(rng.randint(2, 10)):
@@ -325,7 +324,7 @@ class AlertFactory:
             "determination": None,
             "serviceSource": service,
             "detectionSource": detection,
-            "detectorId": _uuid(rng),
+            "detectorId": random_uuid(rng),
             "productName": "Microsoft Defender XDR",
             "mitreTechniques": techniques,
             "threatFamilyName": "Emotet" if "Emotet" in title else None,
@@ -439,7 +438,7 @@ class AlertFactory:
                 "sha256": sha256,
                 "sha1": sha1,
                 "fileName": name,
-                "filePath": f"C:\\Users\\Public\\{_hex(self.rng, 4)}",
+                "filePath": f"C:\\Users\\Public\\{random_hex(self.rng, 4)}",
                 "fileSize": self.rng.randint(20_000, 4_000_000),
                 "filePublisher": None,
                 "signer": None,
@@ -458,7 +457,7 @@ class AlertFactory:
             **self._base("processEvidence"),
             "processId": rng.randint(1000, 65000),
             "parentProcessId": rng.randint(500, 9000),
-            "processCommandLine": f"{name} -nop -w hidden -enc {_hex(rng, 48)}",
+            "processCommandLine": f"{name} -nop -w hidden -enc {random_hex(rng, 48)}",
             "processCreationDateTime": _time(started),
             "parentProcessCreationDateTime": _time(started - timedelta(minutes=rng.randint(1, 120))),
             "imageFile": {"fileDetails": {"sha256": sha256, "sha1": sha1, "fileName": name, "filePath": path}},
@@ -494,8 +493,8 @@ class AlertFactory:
     def _message(self, user: dict, ctx: dict, at: datetime) -> dict:
         return {
             **self._base("analyzedMessageEvidence"),
-            "networkMessageId": _uuid(self.rng),
-            "internetMessageId": f"<{_hex(self.rng, 16)}@mail.example>",
+            "networkMessageId": random_uuid(self.rng),
+            "internetMessageId": f"<{random_hex(self.rng, 16)}@mail.example>",
             "subject": "Action required: your mailbox is almost full",
             "senderIp": ctx["sender_ip"],
             "recipientEmailAddress": user["upn"],
@@ -512,42 +511,6 @@ class AlertFactory:
 # ---------------------------------------------------------------------------------------------------------------
 # Servers, databases and children
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def resolve_urls() -> tuple[str, str]:
-    """DATABASE_URL / REDIS_URL as the portal's settings resolve them (starting the embedded servers if unset)."""
-    sys.path.insert(0, str(ROOT))
-    previous = os.environ.get("DEBUG")
-    os.environ["DEBUG"] = "true"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    try:
-        from django.conf import settings
-
-        return settings.DATABASE_URL, settings.REDIS_URL
-    finally:
-        if previous is None:
-            os.environ.pop("DEBUG", None)
-        else:
-            os.environ["DEBUG"] = previous
-
-
-def stop_embedded_servers() -> None:
-    """Stop the embedded PostgreSQL / Redis if resolving the settings started them (never servers found running)."""
-    if "portal.embedded" in sys.modules:
-        sys.modules["portal.embedded"].stop_servers_started_here()
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def connect(url: str, *, autocommit: bool = True):
-    import psycopg2
-
-    connection = psycopg2.connect(url)
-    connection.autocommit = autocommit
-    return connection
 
 
 def free_port() -> int:
@@ -603,15 +566,6 @@ class Children:
                 os.killpg(process.pid, signal.SIGKILL)
         for output in self._logs:
             output.close()
-
-
-def manage(args: list[str], env: dict) -> str:
-    result = subprocess.run(
-        [PYTHON, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result.stdout
 
 
 USER_SCRIPT = """
@@ -844,13 +798,6 @@ def wait_correlated(db, like: str, expected: int, timeout: float) -> tuple[int, 
                 log(f"correlated {correlated}/{expected}")
                 last_log = time.monotonic()
             time.sleep(1.0)
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
 
 
 def measure(db, like: str, own_database: bool) -> dict:

@@ -57,6 +57,8 @@ from pathlib import Path
 # anything (concurrent.futures, redis, Django) imports `queue` and gets this script instead.
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+# Its neighbours are still wanted, behind the standard library.
+sys.path.append(str(Path(__file__).resolve().parent))
 
 import argparse
 import bisect
@@ -74,16 +76,26 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import (
+    ROOT,
+    connect,
+    log,
+    manage,
+    percentile,
+    public_ip,
+    random_hex,
+    random_uuid,
+    resolve_urls,
+    stop_embedded_servers,
+    with_database,
+)
+
 sys.path.insert(0, str(ROOT))
 
-from incidents.naming import incident_name  # noqa: E402
+from incidents.naming import incident_name
 
-PYTHON = sys.executable
 SEED = 20261127
 INCIDENTS, ALERTS, EVIDENCE = 100_000, 1_000_000, 3_000_000
 DEVICES, USERS = 4000, 3000
@@ -98,12 +110,6 @@ SCOPED_GROUP = "Servers"
 INCIDENT_DEFAULT_VIEW = "f=1&status=active&status=inProgress&severity=high&severity=medium&severity=low&range=6m"
 ALERT_DEFAULT_VIEW = "f=1&status=new&status=inProgress&range=7d"
 NULL = "\\N"  # COPY text format
-
-_started = time.monotonic()
-
-
-def log(message: str) -> None:
-    print(f"[{time.monotonic() - _started:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -268,21 +274,6 @@ CUSTOM_TAGS = ("phishing-campaign", "vip", "ransomware", "red-team", "pen-test",
 RECOMMENDED = "Investigate the device and the user's recent activity; isolate the device if the activity is confirmed."
 
 
-def _hex(rng: random.Random, length: int) -> str:
-    return f"{rng.getrandbits(length * 4):0{length}x}"
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _public_ip(rng: random.Random) -> str:
-    while True:
-        first = rng.randint(11, 223)
-        if first not in (100, 127, 169, 172, 192, 198, 203):
-            return f"{first}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
-
-
 _hours: dict[int, str] = {}
 
 
@@ -371,7 +362,7 @@ class Generator:
         self.next_alert = self.next_evidence = self.next_link = 1
         self.group_ids = {name: index + 1 for index, name in enumerate(DEVICE_GROUPS)}
         self.analysts = [f"{rng.choice(FIRST_NAMES)}.{rng.choice(LAST_NAMES)}" for _ in range(25)]
-        self.detectors = {title: _uuid(rng) for titles in TITLES.values() for title, *_ in titles}
+        self.detectors = {title: random_uuid(rng) for titles in TITLES.values() for title, *_ in titles}
         self.ips: dict[str, int] = {}
         self._url_serial = 0
         self._payloads: dict[tuple, str] = {}
@@ -391,8 +382,8 @@ class Generator:
             device = {
                 "name": name,
                 "fqdn": f"{name}.corp.example",
-                "mde": _hex(rng, 40),
-                "aad": _uuid(rng),
+                "mde": random_hex(rng, 40),
+                "aad": random_uuid(rng),
                 "group": group,
                 "group_id": self.group_ids[group],
                 "os": "WindowsServer2022" if stem == "srv" and rng.random() < 0.7 else rng.choice(OS_PLATFORMS),
@@ -427,7 +418,7 @@ class Generator:
                 "displayName": f"{first.title()} {last.title()}",
                 "userPrincipalName": f"{account}@corp.example",
                 "userSid": f"S-1-5-21-1004336348-1177238915-682003330-{10000 + index}",
-                "azureAdUserId": _uuid(rng),
+                "azureAdUserId": random_uuid(rng),
             }
             seen = since + rng.uniform(0, 200 * DAY), now - rng.uniform(0, 2 * DAY)
             user["id"] = add("user", user["userPrincipalName"], user["displayName"], user, *seen)
@@ -438,16 +429,16 @@ class Generator:
         self.user_cum = list(_cumulative(1.0 / (rank + 20) for rank in range(users)))
         self.apps = []
         for name in [*CLOUD_APPS, *(f"OAuth app {n}" for n in range(200))]:
-            app_id = _uuid(rng)
+            app_id = random_uuid(rng)
             attributes = {"appId": app_id, "displayName": name, "instanceName": name, "saasAppId": rng.randint(1, 9)}
             self.apps.append((add("cloudApplication", app_id, name, attributes, since, now - DAY), app_id, name))
         self.tools = []
         for name, path in TOOLS:
-            details = {"sha256": _hex(rng, 64), "sha1": _hex(rng, 40), "fileName": name, "filePath": path}
+            details = {"sha256": random_hex(rng, 64), "sha1": random_hex(rng, 40), "fileName": name, "filePath": path}
             self.tools.append((add("file", details["sha256"], name, details, since, now - 3600), details))
         self.campaign = []
         for n in range(60):
-            details = {"sha256": _hex(rng, 64), "sha1": _hex(rng, 40), "fileName": f"payload{n}.exe"}
+            details = {"sha256": random_hex(rng, 64), "sha1": random_hex(rng, 40), "fileName": f"payload{n}.exe"}
             details["filePath"] = "C:\\Users\\Public"
             self.campaign.append((add("file", details["sha256"], details["fileName"], details, since, now), details))
         self.noisy_ips = [self._ip(address, since, now) for address in ("10.0.0.53", "10.0.0.54", "8.8.8.8", "1.1.1.1")]
@@ -558,12 +549,12 @@ class Generator:
             at += rng.expovariate(1 / 1800) if rng.random() < 0.9 else rng.uniform(DAY, 3 * DAY)
         span = offsets[-1] + 900
         begin = min(begin, now - 600 - span)
-        context["c2"] = self._ip(_public_ip(rng), begin, begin + span)
-        context["sender_ip"] = self._ip(_public_ip(rng), begin, begin + span)
+        context["c2"] = self._ip(public_ip(rng), begin, begin + span)
+        context["sender_ip"] = self._ip(public_ip(rng), begin, begin + span)
         self._url_serial += 1
         url = (
-            f"https://{rng.choice(('login', 'secure', 'verify', 'docs', 'cdn'))}-{_hex(rng, 6)}"
-            f"{self._url_serial}.example/{rng.choice(('owa', 'invoice', 'share', 'auth'))}/{_hex(rng, 8)}"
+            f"https://{rng.choice(('login', 'secure', 'verify', 'docs', 'cdn'))}-{random_hex(rng, 6)}"
+            f"{self._url_serial}.example/{rng.choice(('owa', 'invoice', 'share', 'auth'))}/{random_hex(rng, 8)}"
         )
         context["url"] = (
             self.entities.add("url", url, url, {"url": url}, begin, begin + span),
@@ -572,7 +563,11 @@ class Generator:
         if rng.random() < 0.1:
             context["malware"] = rng.choice(self.campaign)
         else:
-            details = {"sha256": _hex(rng, 64), "sha1": _hex(rng, 40), "fileName": f"{_hex(rng, 6)}.exe"}
+            details = {
+                "sha256": random_hex(rng, 64),
+                "sha1": random_hex(rng, 40),
+                "fileName": f"{random_hex(rng, 6)}.exe",
+            }
             details["filePath"] = f"C:\\Users\\{user['accountName']}\\AppData\\Local\\Temp"
             file_id = self.entities.add("file", details["sha256"], details["fileName"], details, begin, begin + span)
             context["malware"] = (file_id, details)
@@ -741,7 +736,7 @@ class Generator:
         pid = rng.randint(500, 65000)
         created = _graph_time(started)
         key = f"{device['fqdn']}:{pid}:{created}".lower()
-        command = f"{image} -nop -w hidden -enc {_hex(rng, 48)}" if not parent else image
+        command = f"{image} -nop -w hidden -enc {random_hex(rng, 48)}" if not parent else image
         attributes = {"processId": pid, "creationDateTime": created, "commandLine": command}
         entity_id = self.entities.add("process", key, f"{image} ({pid})", attributes, started, started + 60)
         return entity_id, pid, created, command, tool_id, tool
@@ -919,8 +914,8 @@ class Generator:
         if ctx["message"] is None:
             rng = self.rng
             message = {
-                "networkMessageId": _uuid(rng),
-                "internetMessageId": f"<{_hex(rng, 16)}@mail.example>",
+                "networkMessageId": random_uuid(rng),
+                "internetMessageId": f"<{random_hex(rng, 16)}@mail.example>",
                 "subject": rng.choice(("Action required: your mailbox is almost full", "Invoice overdue", "Fax")),
                 "recipientEmailAddress": user["userPrincipalName"],
                 "deliveryAction": "delivered",
@@ -1071,45 +1066,6 @@ def _cumulative(values):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def resolve_urls() -> tuple[str, str]:
-    """DATABASE_URL / REDIS_URL as the portal's settings resolve them (starting the embedded servers if unset)."""
-    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    if not database_url or not redis_url:
-        from portal import embedded
-
-        data_dir = ROOT / ".data"
-        database_url = database_url or embedded.postgres_url(data_dir)
-        redis_url = redis_url or embedded.redis_url(data_dir)
-    return database_url, redis_url
-
-
-def stop_embedded_servers() -> None:
-    if "portal.embedded" in sys.modules:
-        sys.modules["portal.embedded"].stop_servers_started_here()
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def connect(url: str, *, autocommit: bool = True):
-    import psycopg2
-
-    connection = psycopg2.connect(url)
-    connection.autocommit = autocommit
-    return connection
-
-
-def manage(args: list[str], env: dict) -> str:
-    result = subprocess.run(
-        [PYTHON, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
 LOADED_TABLES = (
     "incidents_entity",
     "incidents_incident",
@@ -1249,13 +1205,6 @@ def counts(cursor) -> dict:
 # ---------------------------------------------------------------------------------------------------------------
 # Measuring the pages
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
 
 
 def _ms(seconds: float | None) -> float | None:

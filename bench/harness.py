@@ -1,0 +1,96 @@
+"""What the benchmarks share: where the project is, the servers they use, their logs and their random ids."""
+
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = (
+    "PYTHON",
+    "ROOT",
+    "connect",
+    "log",
+    "manage",
+    "percentile",
+    "public_ip",
+    "random_hex",
+    "random_uuid",
+    "resolve_urls",
+    "stop_embedded_servers",
+    "with_database",
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+_started = time.monotonic()
+
+
+def log(message: str) -> None:
+    """Progress on stderr, with the seconds since the benchmark started; stdout is for the JSON result."""
+    print(f"[{time.monotonic() - _started:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def resolve_urls() -> tuple[str, str]:
+    """DATABASE_URL / REDIS_URL as the portal's settings resolve them (starting the embedded servers if unset)."""
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if not database_url or not redis_url:
+        from portal import embedded
+
+        data_dir = ROOT / ".data"
+        database_url = database_url or embedded.postgres_url(data_dir)
+        redis_url = redis_url or embedded.redis_url(data_dir)
+    return database_url, redis_url
+
+
+def stop_embedded_servers() -> None:
+    if "portal.embedded" in sys.modules:
+        sys.modules["portal.embedded"].stop_servers_started_here()
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def connect(url: str, *, autocommit: bool = True):
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    connection.autocommit = autocommit
+    return connection
+
+
+def manage(args: list[str], env: dict) -> str:
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
+
+
+def random_hex(rng: random.Random, length: int) -> str:
+    return f"{rng.getrandbits(length * 4):0{length}x}"
+
+
+def random_uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def public_ip(rng: random.Random) -> str:
+    while True:
+        first = rng.randint(11, 223)
+        if first not in (100, 127, 169, 172, 192, 198, 203):
+            return f"{first}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
