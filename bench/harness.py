@@ -10,8 +10,16 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = (
+    "CLOUD_APPS",
+    "FIRST_NAMES",
+    "LAST_NAMES",
+    "NS",
+    "OS_PLATFORMS",
     "PYTHON",
+    "RISK_SCORES",
     "ROOT",
+    "TENANT_ID",
+    "TOOLS",
     "connect",
     "log",
     "manage",
@@ -28,6 +36,91 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
 _started = time.monotonic()
+
+# The synthetic estate both benchmarks draw from.
+CLOUD_APPS = (
+    "Microsoft Exchange Online",
+    "Microsoft SharePoint Online",
+    "Salesforce",
+    "Dropbox",
+    "Box",
+    "GitHub",
+    "Slack",
+    "Zoom",
+    "ServiceNow",
+    "Workday",
+)
+FIRST_NAMES = tuple(
+    [
+        "alice",
+        "ben",
+        "chloe",
+        "david",
+        "emma",
+        "farid",
+        "grace",
+        "hiro",
+        "isla",
+        "jonas",
+        "kara",
+        "liam",
+        "maya",
+        "noah",
+        "olga",
+        "priya",
+        "quinn",
+        "rosa",
+        "sam",
+        "tara",
+        "umar",
+        "vera",
+        "will",
+        "xena",
+        "yusuf",
+        "zoe",
+        "adam",
+        "bea",
+        "carl",
+        "dina",
+    ]
+)
+LAST_NAMES = tuple(
+    [
+        "ward",
+        "okafor",
+        "martin",
+        "nguyen",
+        "schmidt",
+        "rossi",
+        "kowalski",
+        "silva",
+        "tanaka",
+        "haddad",
+        "jensen",
+        "murphy",
+        "novak",
+        "patel",
+        "costa",
+        "larsen",
+        "dubois",
+        "fischer",
+        "moreau",
+        "ivanova",
+    ]
+)
+NS = "#microsoft.graph.security."
+OS_PLATFORMS = ("Windows11", "Windows11", "Windows10", "WindowsServer2022", "WindowsServer2019", "Linux", "macOS")
+RISK_SCORES = ("none", "informational", "low", "medium", "high")
+TENANT_ID = "4b2462a4-bbee-495a-a0e1-f23ae524cc9c"
+TOOLS = (
+    ("powershell.exe", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0"),
+    ("cmd.exe", "C:\\Windows\\System32"),
+    ("rundll32.exe", "C:\\Windows\\System32"),
+    ("wmic.exe", "C:\\Windows\\System32\\wbem"),
+    ("mshta.exe", "C:\\Windows\\System32"),
+    ("certutil.exe", "C:\\Windows\\System32"),
+    ("regsvr32.exe", "C:\\Windows\\System32"),
+)
 
 
 def log(message: str) -> None:

@@ -52,8 +52,16 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from harness import (
+    CLOUD_APPS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    NS,
+    OS_PLATFORMS,
     PYTHON,
+    RISK_SCORES,
     ROOT,
+    TENANT_ID,
+    TOOLS,
     connect,
     log,
     manage,
@@ -69,72 +77,12 @@ from harness import (
 SEED = 20261126
 STOP_GRACE_SECONDS = 20
 INGEST_PATH = "/api/ingest/alerts"
-NS = "#microsoft.graph.security."
-TENANT_ID = "4b2462a4-bbee-495a-a0e1-f23ae524cc9c"
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # The alerts: a seeded estate and attack stories in Graph alerts_v2 JSON
 # ---------------------------------------------------------------------------------------------------------------
 
-FIRST_NAMES = tuple(
-    [
-        "alice",
-        "ben",
-        "chloe",
-        "david",
-        "emma",
-        "farid",
-        "grace",
-        "hiro",
-        "isla",
-        "jonas",
-        "kara",
-        "liam",
-        "maya",
-        "noah",
-        "olga",
-        "priya",
-        "quinn",
-        "rosa",
-        "sam",
-        "tara",
-        "umar",
-        "vera",
-        "will",
-        "xena",
-        "yusuf",
-        "zoe",
-        "adam",
-        "bea",
-        "carl",
-        "dina",
-    ]
-)
-LAST_NAMES = tuple(
-    [
-        "ward",
-        "okafor",
-        "martin",
-        "nguyen",
-        "schmidt",
-        "rossi",
-        "kowalski",
-        "silva",
-        "tanaka",
-        "haddad",
-        "jensen",
-        "murphy",
-        "novak",
-        "patel",
-        "costa",
-        "larsen",
-        "dubois",
-        "fischer",
-        "moreau",
-        "ivanova",
-    ]
-)
 DEVICE_GROUPS = (
     "Headquarters workstations",
     "Branch workstations",
@@ -144,29 +92,6 @@ DEVICE_GROUPS = (
     "Kiosks",
     "Lab",
     "Cloud VMs",
-)
-OS_PLATFORMS = ("Windows11", "Windows11", "Windows10", "WindowsServer2022", "WindowsServer2019", "Linux", "macOS")
-RISK_SCORES = ("none", "informational", "low", "medium", "high")
-CLOUD_APPS = (
-    "Microsoft Exchange Online",
-    "Microsoft SharePoint Online",
-    "Salesforce",
-    "Dropbox",
-    "Box",
-    "GitHub",
-    "Slack",
-    "Zoom",
-    "ServiceNow",
-    "Workday",
-)
-TOOLS = (
-    ("powershell.exe", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0"),
-    ("cmd.exe", "C:\\Windows\\System32"),
-    ("rundll32.exe", "C:\\Windows\\System32"),
-    ("wmic.exe", "C:\\Windows\\System32\\wbem"),
-    ("mshta.exe", "C:\\Windows\\System32"),
-    ("certutil.exe", "C:\\Windows\\System32"),
-    ("regsvr32.exe", "C:\\Windows\\System32"),
 )
 # (title, category, MITRE techniques, severity, serviceSource, detectionSource)
 TITLES = {

@@ -79,7 +79,15 @@ import time
 from datetime import UTC, datetime
 
 from harness import (
+    CLOUD_APPS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    NS,
+    OS_PLATFORMS,
+    RISK_SCORES,
     ROOT,
+    TENANT_ID,
+    TOOLS,
     connect,
     log,
     manage,
@@ -102,8 +110,6 @@ DEVICES, USERS = 4000, 3000
 CHUNK_INCIDENTS = 1000
 WARMUP = 3
 DAY = 86_400.0
-NS = "#microsoft.graph.security."
-TENANT_ID = "4b2462a4-bbee-495a-a0e1-f23ae524cc9c"
 SCOPED_GROUP = "Servers"
 # The queues' default views written out (incidents.incident_selectors.DEFAULT_FILTERS and the alert queue's), so
 # that a device-group filter can be added to them: any filter in the URL replaces the defaults.
@@ -127,84 +133,7 @@ DEVICE_GROUPS = {
     "Lab": 5,
     "Cloud VMs": 10,
 }
-FIRST_NAMES = [
-    "alice",
-    "ben",
-    "chloe",
-    "david",
-    "emma",
-    "farid",
-    "grace",
-    "hiro",
-    "isla",
-    "jonas",
-    "kara",
-    "liam",
-    "maya",
-    "noah",
-    "olga",
-    "priya",
-    "quinn",
-    "rosa",
-    "sam",
-    "tara",
-    "umar",
-    "vera",
-    "will",
-    "xena",
-    "yusuf",
-    "zoe",
-    "adam",
-    "bea",
-    "carl",
-    "dina",
-]
-LAST_NAMES = [
-    "ward",
-    "okafor",
-    "martin",
-    "nguyen",
-    "schmidt",
-    "rossi",
-    "kowalski",
-    "silva",
-    "tanaka",
-    "haddad",
-    "jensen",
-    "murphy",
-    "novak",
-    "patel",
-    "costa",
-    "larsen",
-    "dubois",
-    "fischer",
-    "moreau",
-    "ivanova",
-]
 SITES = ("lon", "par", "ber", "nyc", "sgp", "syd")
-OS_PLATFORMS = ("Windows11", "Windows11", "Windows10", "WindowsServer2022", "WindowsServer2019", "Linux", "macOS")
-RISK_SCORES = ("none", "informational", "low", "medium", "high")
-CLOUD_APPS = (
-    "Microsoft Exchange Online",
-    "Microsoft SharePoint Online",
-    "Salesforce",
-    "Dropbox",
-    "Box",
-    "GitHub",
-    "Slack",
-    "Zoom",
-    "ServiceNow",
-    "Workday",
-)
-TOOLS = (
-    ("powershell.exe", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0"),
-    ("cmd.exe", "C:\\Windows\\System32"),
-    ("rundll32.exe", "C:\\Windows\\System32"),
-    ("wmic.exe", "C:\\Windows\\System32\\wbem"),
-    ("mshta.exe", "C:\\Windows\\System32"),
-    ("certutil.exe", "C:\\Windows\\System32"),
-    ("regsvr32.exe", "C:\\Windows\\System32"),
-)
 PARENTS = ("explorer.exe", "winword.exe", "outlook.exe", "services.exe", "wmiprvse.exe")
 # (title, category, MITRE techniques, severity)
 TITLES = {
