@@ -28,7 +28,7 @@ __all__ = (
 )
 
 # The queue's default view: open work of the last six months, newest update first.
-DEFAULT_FILTERS = {"status": ["active", "inProgress"], "severity": ["high", "medium", "low"], "range": "6m"}
+DEFAULT_FILTERS = {"status": ["active", "inProgress"], "severity": ["high", "medium", "low"], "range": ["6m"]}
 FILTER_MARKER = "f"  # present when the person submitted the filter form, even with every box unticked
 
 
@@ -36,8 +36,8 @@ def incident_queue(user, params):
     """(filterset, the effective sort, the ordered queryset) for the queue's query string."""
     data = params.copy()
     if FILTER_MARKER not in data and not any(name in data for name in IncidentFilterSet.base_filters):
-        for name, value in DEFAULT_FILTERS.items():
-            data.setlist(name, value) if isinstance(value, list) else data.__setitem__(name, value)
+        for name, values in DEFAULT_FILTERS.items():
+            data.setlist(name, values)
     base = incidents_for(user).exclude(status="redirected")
     filterset = IncidentFilterSet(data, queryset=base, request=_Request(user))
     sort, ordering = order_by(params.get("sort"))
