@@ -111,13 +111,18 @@ class IncidentFilterSet(_QueueFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # Entities by their canonical key (every kind, so the (kind, key) index serves) or by their name in any case
-        # (an index on UPPER(display_name)); then their incidents through the links.
-        entities = Entity.objects.filter(
-            Q(kind__in=EntityKind.values, key=value.lower()) | Q(display_name__iexact=value)
-        ).values("pk")
-        linked = IncidentEntity.objects.filter(entity__in=entities).values("incident_id")
-        condition = Q(display_name__icontains=value) | Q(pk__in=linked)
+        # A term that names an entity (its canonical key, or its name in any case) finds the incidents that entity is
+        # in; any other term is looked for in incident names. Both ways are index-driven (the (kind, key) index, an
+        # index on UPPER(display_name), the links), except the name search, which reads the filtered incidents.
+        entity_ids = list(
+            Entity.objects.filter(
+                Q(kind__in=EntityKind.values, key=value.lower()) | Q(display_name__iexact=value)
+            ).values_list("pk", flat=True)[:100]
+        )
+        if entity_ids:
+            condition = Q(pk__in=IncidentEntity.objects.filter(entity_id__in=entity_ids).values("incident_id"))
+        else:
+            condition = Q(display_name__icontains=value)
         if value.lstrip("#").isdigit():
             condition |= Q(pk=int(value.lstrip("#")))
         return queryset.filter(condition)

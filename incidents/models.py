@@ -281,6 +281,12 @@ class Alert(models.Model):
             models.Index(fields=["status", "-created_at"], name="alert_status_created"),
             # Alert queue without a status filter, and time-range filters.
             models.Index(fields=["-created_at"], name="alert_created"),
+            # The alert queue's default view (new and in progress, newest first): read in order, no sort.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="alert_open_created",
+                condition=Q(status__in=["new", "inProgress"]),
+            ),
             # An incident's alerts in time order (incident page, rollups).
             models.Index(fields=["incident", "first_activity"], name="alert_incident_activity"),
             # The correlation sweep: alerts not yet attached to an incident.

@@ -287,3 +287,15 @@ def test_it_says_there_are_more_than_it_counts_when_the_count_is_capped(signed_i
     assert "3+ incidents" in response.content.decode()
     assert "narrow the filters" in response.content.decode()
     assert len(shown_ids(response)) == 5  # the first page still shows every row it holds
+
+
+def test_it_finds_the_incidents_of_an_entity_a_search_term_names_and_otherwise_searches_names(signed_in):
+    on_device = incident_on("ws7")
+    named = incident_on("ws8")
+    Incident.objects.filter(pk=named.pk).update(display_name="Follow-up of ws7 cleanup")
+
+    by_device_name = signed_in.get(QUEUE, {"f": "1", "q": "WS7"})
+    by_words = signed_in.get(QUEUE, {"f": "1", "q": "cleanup"})
+
+    assert shown_ids(by_device_name) == [on_device.pk]
+    assert shown_ids(by_words) == [named.pk]
