@@ -106,8 +106,8 @@ def incident_evidence(user, incident: Incident):
 
 
 def incident_activity(user, incident: Incident):
-    """The activity log and the comments of the incident, newest first."""
-    return list(activity_for(incident)[:200]), list(Comment.objects.filter(incident=incident).order_by("-created_at"))
+    """The activity log (a queryset, for paging) and the comments of the incident, newest first."""
+    return activity_for(incident), list(Comment.objects.filter(incident=incident).order_by("-created_at"))
 
 
 def incident_graph_data(user, incident: Incident) -> dict:

@@ -26,6 +26,7 @@ from incidents.models import Incident
 from incidents.naming import category_label, sort_categories
 from incidents.selectors import incidents_for
 from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, comment_add, incident_update
+from portal.pagination import BoundedPaginator
 
 __all__ = ("incident_comment", "incident_detail", "incident_graph", "incident_manage", "incident_tags")
 
@@ -37,6 +38,7 @@ TABS = {
     "summary": "Summary",
     "activity": "Activity",
 }
+ACTIVITY_PAGE_SIZE = 100
 MANAGE_FIELDS = ("display_name", "severity", "status", "classification", "determination", "assigned_to")
 view_required = permission_required("incidents.view_incident", raise_exception=True)
 change_required = permission_required("incidents.change_incident", raise_exception=True)
@@ -56,14 +58,15 @@ def incident_detail(request, pk: int):
     if incident.status == IncidentStatus.REDIRECTED:
         return render(request, "incidents/redirected.html", {"incident": incident}, status=200)
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "story"
-    context = {"incident": incident, "tab": tab, "tabs": TABS, **_tab_context(request.user, incident, tab)}
+    tab_context = _tab_context(request.user, incident, tab, page=request.GET.get("page"))
+    context = {"incident": incident, "tab": tab, "tabs": TABS, **tab_context}
     if request.htmx and request.htmx.target == "incident-tab":
         return render(request, f"incidents/tabs/{tab}.html", context)
     context.update(_manage_context(request.user, incident))
     return render(request, "incidents/detail.html", context)
 
 
-def _tab_context(user, incident, tab: str) -> dict:
+def _tab_context(user, incident, tab: str, page=None) -> dict:
     if tab == "story":
         graph = incident_graph_data(user, incident)
         return {"alerts": incident_alerts(user, incident), "graph": _graph_layout(graph)}
@@ -79,7 +82,7 @@ def _tab_context(user, incident, tab: str) -> dict:
             "similar": similar_incidents(user, incident),
         }
     entries, comments = incident_activity(user, incident)
-    return {"entries": entries, "comments": comments}
+    return {"entries": BoundedPaginator(entries, ACTIVITY_PAGE_SIZE).get_page(page), "comments": comments}
 
 
 def _by_kind(entities) -> list[tuple[str, list]]:

@@ -176,8 +176,9 @@ def test_it_adds_a_comment_and_shows_it_with_the_activity_log(signed_in, story):
     response = page(signed_in, story, "activity")
 
     assert [c.text for c in response.context["comments"]] == ["Called Alice; she clicked the link."]
-    assert "incidents.comment.added" in [entry.action for entry in response.context["entries"]]
-    assert "incidents.alert.linked" in [entry.action for entry in response.context["entries"]]
+    actions = [entry.action for entry in response.context["entries"].object_list]
+    assert actions[0] == "incidents.comment.added"
+    assert "incidents.alert.linked" in actions
 
 
 def test_it_points_a_merged_incidents_page_to_its_target(signed_in, story, analyst):
@@ -226,3 +227,18 @@ def test_it_offers_the_tags_in_use_for_type_ahead(signed_in, story):
 
     assert response.context["known_tags"] == ["phishing", "vip"]
     assert b'<option value="vip">' in response.content
+
+
+def test_it_pages_through_the_whole_activity_log_newest_first(signed_in, story, analyst):
+    for n in range(105):
+        signed_in.post(reverse("incidents:comment", args=[story.pk]), {"text": f"note {n}"})
+
+    first = page(signed_in, story, "activity")
+    older = signed_in.get(reverse("incidents:detail", args=[story.pk]), {"tab": "activity", "page": 2})
+
+    newest = first.context["entries"].object_list
+    assert len(newest) == 100 and newest[0].message == "note 104"
+    assert b'data-testid="activity-older"' in first.content
+    oldest = list(older.context["entries"].object_list)
+    assert oldest[-1].action == "incidents.incident.created"
+    assert first.context["entries"].paginator.count == len(newest) + len(oldest)
