@@ -13,7 +13,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from incidents.templatetags.incident_format import asset_counts, categories_text, sources_text
+from incidents.templatetags.incident_format import (
+    asset_counts,
+    categories_text,
+    detection_sources_text,
+    service_sources_text,
+)
 from portal.templatetags.vigil import severity_badge, when
 
 __all__ = ("COLUMNS", "DEFAULT_COLUMNS", "PREFERENCE_KEY", "SORTS", "columns_from", "reorder")
@@ -58,8 +63,8 @@ COLUMNS = {
         Column("categories", "Categories", lambda i: _text(categories_text(i.categories))),
         Column("assets", "Impacted assets", lambda i: _text(asset_counts(i.impacted_assets))),
         Column("alerts", "Active alerts", lambda i: _text(f"{i.alerts_active}/{i.alerts_total}"), css=""),
-        Column("service_sources", "Service sources", lambda i: _text(sources_text(i.service_sources))),
-        Column("detection_sources", "Detection sources", lambda i: _text(sources_text(i.detection_sources))),
+        Column("service_sources", "Service sources", lambda i: _text(service_sources_text(i.service_sources))),
+        Column("detection_sources", "Detection sources", lambda i: _text(detection_sources_text(i.detection_sources))),
         Column("first_activity", "First activity", lambda i: when(i.first_activity), sort="first_activity"),
         Column("last_activity", "Last activity", lambda i: when(i.last_activity), sort="last_activity"),
         Column("last_update", "Last update", lambda i: when(i.last_update), sort="last_update"),

@@ -22,7 +22,8 @@ ASSET_NOUNS = {
     "analyzedMessage": ("message", "messages"),
     "mailCluster": ("mail cluster", "mail clusters"),
 }
-SOURCE_LABELS = {**dict(ServiceSource.choices), **dict(DetectionSource.choices)}
+SERVICE_LABELS = dict(ServiceSource.choices)
+DETECTION_LABELS = dict(DetectionSource.choices)
 
 
 @register.filter
@@ -43,5 +44,12 @@ def categories_text(categories) -> str:
 
 
 @register.filter
-def sources_text(sources) -> str:
-    return ", ".join(SOURCE_LABELS.get(source, source) for source in sources or []) or "—"
+def service_sources_text(sources) -> str:
+    """The products that raised the alerts: "Defender for Endpoint", "Defender for Office 365"."""
+    return ", ".join(SERVICE_LABELS.get(source, source) for source in sources or []) or "—"
+
+
+@register.filter
+def detection_sources_text(sources) -> str:
+    """The detection technologies: "EDR", "Antivirus", "Custom detection"."""
+    return ", ".join(DETECTION_LABELS.get(source, source) for source in sources or []) or "—"

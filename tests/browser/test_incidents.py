@@ -45,6 +45,8 @@ def test_an_analyst_finds_reads_takes_classifies_and_resolves_an_incident(live_s
     sign_in("analyst", ANALYST_PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/incidents/")
     expect(page.get_by_test_id("incident-table")).to_be_visible()
+    # The 24-hour timeline arrives after the table.
+    expect(page.locator(".timeline .timeline-slot")).to_have_count(24)
     screenshot(page, "incident-queue.png")
     page.evaluate("window.__noReload = true")
 

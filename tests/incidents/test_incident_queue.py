@@ -256,7 +256,7 @@ def test_it_shows_assets_categories_and_sources_in_words(signed_in):
 
     assert "2 devices" in body
     assert "Lateral movement" in body
-    assert "Defender for Endpoint" in body
+    assert '<td class="small">Defender for Endpoint</td>' in body  # the service, not the detection ("EDR")
 
 
 def test_it_counts_the_alerts_received_and_incidents_created_in_the_last_hour_on_the_timeline(signed_in):
