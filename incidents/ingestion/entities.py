@@ -58,6 +58,9 @@ class EntityRecord:
     device_group_name: str = ""
     # Only for correlation: whether this entity may tie alerts together (a file known only by its path may not).
     strong: bool = False
+    # A name made up for want of a better one ("process (5872)" when the image file is unknown): it never replaces
+    # a real one.
+    name_is_fallback: bool = False
 
 
 def _clean(value) -> str | None:
@@ -144,6 +147,9 @@ def file_record(details: dict | None) -> EntityRecord | None:
         return EntityRecord("file", full.lower(), file_name or full, attributes, strong=False)
     return None
 
+
+# The name of a process whose image file is unknown, before its id: "process (5872)".
+PROCESS_FALLBACK_NAME = "process"
 
 # What an evidence object says about its alert rather than about the entity: never an entity attribute, or every
 # alert would rewrite the entities it names.

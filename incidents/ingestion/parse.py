@@ -433,11 +433,11 @@ def _process(item, device, image_file, pid_field, created_field, command_field) 
         return None  # a bare process id says nothing: PID 4 on one machine is not PID 4 on another
     device_key = device_key or "unknown-device"
     key = f"{device_key}:{pid}:{created}".lower()
-    image_name = image_file.display_name if image_file else "process"
+    image_name = image_file.display_name if image_file else entities.PROCESS_FALLBACK_NAME
     attributes = {"processId": pid, "creationDateTime": created or None}
     if command_field and item.get(command_field):
         attributes["commandLine"] = item[command_field]
-    return EntityRecord("process", key, f"{image_name} ({pid})", attributes)
+    return EntityRecord("process", key, f"{image_name} ({pid})", attributes, name_is_fallback=image_file is None)
 
 
 def _registry(kind, item) -> EntityRecord | None:

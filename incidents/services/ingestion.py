@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from psycopg2.extras import Json, execute_values
 
-from incidents.ingestion.entities import EntityRecord
+from incidents.ingestion.entities import PROCESS_FALLBACK_NAME, EntityRecord
 from incidents.ingestion.parse import ParsedAlert, parse_alert
 
 __all__ = ("IngestResult", "ingest_alerts")
@@ -87,7 +87,9 @@ def _entity_records(alerts: list[ParsedAlert]) -> dict[tuple[str, str], EntityRe
                     records[(record.kind, record.key)] = dataclasses.replace(record, attributes=dict(record.attributes))
                 else:
                     known.attributes = {**known.attributes, **record.attributes}
-                    known.display_name = record.display_name or known.display_name
+                    if known.name_is_fallback or not record.name_is_fallback:
+                        known.display_name = record.display_name or known.display_name
+                        known.name_is_fallback = record.name_is_fallback
                     known.os_platform = record.os_platform or known.os_platform
                     known.risk_score = record.risk_score or known.risk_score
                     known.device_group_name = record.device_group_name or known.device_group_name
@@ -107,6 +109,41 @@ def _device_group_ids(names: set[str]) -> dict[str, int]:
         )
         cursor.execute("SELECT name, id FROM incidents_devicegroup WHERE name = ANY(%s)", [sorted(names)])
         return dict(cursor.fetchall())
+
+
+ENTITY_UPSERT = """
+            INSERT INTO incidents_entity
+                (kind, key, display_name, attributes, first_seen, last_seen, device_group_id, os_platform,
+                 risk_score, is_isolated)
+            VALUES %s
+            ON CONFLICT (kind, key) DO UPDATE SET
+                display_name = NEW_DISPLAY_NAME,
+                attributes = incidents_entity.attributes || EXCLUDED.attributes,
+                first_seen = LEAST(incidents_entity.first_seen, EXCLUDED.first_seen),
+                last_seen = GREATEST(incidents_entity.last_seen, EXCLUDED.last_seen),
+                device_group_id = COALESCE(EXCLUDED.device_group_id, incidents_entity.device_group_id),
+                os_platform = COALESCE(NULLIF(EXCLUDED.os_platform, ''), incidents_entity.os_platform),
+                risk_score = COALESCE(NULLIF(EXCLUDED.risk_score, ''), incidents_entity.risk_score)
+            -- Only when something changed: the same devices, users and IPs come back in request after request, and
+            -- rewriting an unchanged row costs a new row version and an entry in each of its indexes. Last seen
+            -- is kept to the minute.
+            WHERE (incidents_entity.display_name, incidents_entity.device_group_id, incidents_entity.os_platform,
+                   incidents_entity.risk_score)
+                  IS DISTINCT FROM
+                  (NEW_DISPLAY_NAME, COALESCE(EXCLUDED.device_group_id, incidents_entity.device_group_id),
+                   COALESCE(NULLIF(EXCLUDED.os_platform, ''), incidents_entity.os_platform),
+                   COALESCE(NULLIF(EXCLUDED.risk_score, ''), incidents_entity.risk_score))
+               OR NOT incidents_entity.attributes @> EXCLUDED.attributes
+               OR EXCLUDED.first_seen < incidents_entity.first_seen
+               OR EXCLUDED.last_seen > incidents_entity.last_seen + interval '1 minute'
+            RETURNING kind, key, id, device_group_id
+    """.replace(
+    # A process known here only by its id ("process (5872)", no image file) keeps the name it already has.
+    "NEW_DISPLAY_NAME",
+    "CASE WHEN EXCLUDED.kind = 'process' AND starts_with(EXCLUDED.display_name, '"
+    + PROCESS_FALLBACK_NAME
+    + " (') THEN incidents_entity.display_name ELSE EXCLUDED.display_name END",
+)
 
 
 def _upsert_entities(alerts: list[ParsedAlert]) -> EntityIds:
@@ -136,33 +173,7 @@ def _upsert_entities(alerts: list[ParsedAlert]) -> EntityIds:
     with connection.cursor() as cursor:
         returned = execute_values(
             cursor,
-            """
-            INSERT INTO incidents_entity
-                (kind, key, display_name, attributes, first_seen, last_seen, device_group_id, os_platform,
-                 risk_score, is_isolated)
-            VALUES %s
-            ON CONFLICT (kind, key) DO UPDATE SET
-                display_name = EXCLUDED.display_name,
-                attributes = incidents_entity.attributes || EXCLUDED.attributes,
-                first_seen = LEAST(incidents_entity.first_seen, EXCLUDED.first_seen),
-                last_seen = GREATEST(incidents_entity.last_seen, EXCLUDED.last_seen),
-                device_group_id = COALESCE(EXCLUDED.device_group_id, incidents_entity.device_group_id),
-                os_platform = COALESCE(NULLIF(EXCLUDED.os_platform, ''), incidents_entity.os_platform),
-                risk_score = COALESCE(NULLIF(EXCLUDED.risk_score, ''), incidents_entity.risk_score)
-            -- Only when something changed: the same devices, users and IPs come back in request after request, and
-            -- rewriting an unchanged row costs a new row version and an entry in each of its indexes. Last seen
-            -- is kept to the minute.
-            WHERE (incidents_entity.display_name, incidents_entity.device_group_id, incidents_entity.os_platform,
-                   incidents_entity.risk_score)
-                  IS DISTINCT FROM
-                  (EXCLUDED.display_name, COALESCE(EXCLUDED.device_group_id, incidents_entity.device_group_id),
-                   COALESCE(NULLIF(EXCLUDED.os_platform, ''), incidents_entity.os_platform),
-                   COALESCE(NULLIF(EXCLUDED.risk_score, ''), incidents_entity.risk_score))
-               OR NOT incidents_entity.attributes @> EXCLUDED.attributes
-               OR EXCLUDED.first_seen < incidents_entity.first_seen
-               OR EXCLUDED.last_seen > incidents_entity.last_seen + interval '1 minute'
-            RETURNING kind, key, id, device_group_id
-            """,
+            ENTITY_UPSERT,
             rows,
             template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, false)",
             page_size=len(rows),

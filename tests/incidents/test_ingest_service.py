@@ -377,6 +377,24 @@ def test_it_links_process_evidence_to_its_device_image_file_and_parent_process()
     assert rows[5872].image_file.key == g.EXPLORER_SHA256
 
 
+@pytest.mark.parametrize("one_request", [False, True])
+def test_it_keeps_a_process_name_when_another_alert_knows_the_process_only_by_its_id(one_request):
+    ws = g.device("WS-FIN-042.corp.example")
+    started = "2026-11-20T07:58:02.1100000Z"
+    named = g.process(5872, ws["mdeDeviceId"], g.EXPLORER_SHA256, image_name="explorer.exe", created=started)
+    # The child names its parent by id and start time only: no parentProcessImageFile.
+    child = g.process(4242, ws["mdeDeviceId"], parent_pid=5872, parent_created=started, parentProcessImageFile=None)
+    if one_request:
+        _ingest(g.alert(evidence=[ws, named]), g.alert(evidence=[ws, child]))
+    else:
+        _ingest(g.alert(evidence=[ws, named]))
+        _ingest(g.alert(evidence=[ws, child]))
+
+    parent = Entity.objects.get(kind="process", key__contains=":5872:")
+    assert parent.display_name == "explorer.exe (5872)"
+    assert Entity.objects.filter(kind="process").count() == 2
+
+
 def test_it_links_each_process_to_the_device_with_its_mde_device_id():
     finance, hr = g.device("ws-fin-042.corp.example"), g.device("ws-hr-007.corp.example")
     on_hr = g.process(1312, hr["mdeDeviceId"].upper())
