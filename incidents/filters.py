@@ -21,7 +21,10 @@ from incidents.choices import (
 )
 from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
 
-__all__ = ("TIME_RANGES", "AlertFilterSet", "IncidentFilterSet")
+__all__ = ("FILTER_MARKER", "TIME_RANGES", "AlertFilterSet", "FilterRequest", "IncidentFilterSet", "with_defaults")
+
+# Present when the person submitted a queue's filter form, so that unticking every box means "any", not "default".
+FILTER_MARKER = "f"
 
 TIME_RANGES = {
     "1d": timedelta(days=1),
@@ -30,6 +33,26 @@ TIME_RANGES = {
     "30d": timedelta(days=30),
     "6m": timedelta(days=182),
 }
+
+
+class FilterRequest:
+    """What the FilterSets read from a request: the user, for "assigned to me"."""
+
+    def __init__(self, user):
+        self.user = user
+
+
+def with_defaults(filterset_class, params, defaults: dict[str, list]) -> tuple:
+    """
+    (the query string to filter with, whether it is the default view): a queue's defaults apply when the URL names
+    no filter and the form was not submitted.
+    """
+    data = params.copy()
+    is_default = FILTER_MARKER not in data and not any(name in data for name in filterset_class.base_filters)
+    if is_default:
+        for name, values in defaults.items():
+            data.setlist(name, [str(value) for value in values])
+    return data, is_default
 
 
 def _multiple(choices):

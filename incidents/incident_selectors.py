@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from incidents.filters import IncidentFilterSet
+from incidents.filters import FilterRequest, IncidentFilterSet, with_defaults
 from incidents.models import Alert, Comment, Entity, Evidence, Incident, IncidentEntity
 from incidents.queue_columns import order_by
 from incidents.selectors import alerts_for, incidents_for
@@ -29,27 +29,16 @@ __all__ = (
 
 # The queue's default view: open work of the last six months, newest update first.
 DEFAULT_FILTERS = {"status": ["active", "inProgress"], "severity": ["high", "medium", "low"], "range": ["6m"]}
-FILTER_MARKER = "f"  # present when the person submitted the filter form, even with every box unticked
 
 
 def incident_queue(user, params):
     """(filterset, the effective sort, the ordered queryset) for the queue's query string."""
-    data = params.copy()
-    if FILTER_MARKER not in data and not any(name in data for name in IncidentFilterSet.base_filters):
-        for name, values in DEFAULT_FILTERS.items():
-            data.setlist(name, values)
+    data, _ = with_defaults(IncidentFilterSet, params, DEFAULT_FILTERS)
     base = incidents_for(user).exclude(status="redirected")
-    filterset = IncidentFilterSet(data, queryset=base, request=_Request(user))
+    filterset = IncidentFilterSet(data, queryset=base, request=FilterRequest(user))
     sort, ordering = order_by(params.get("sort"))
     rows = filterset.qs.order_by(*ordering) if filterset.is_valid() else base.none()
     return filterset, sort, rows
-
-
-class _Request:
-    """What IncidentFilterSet reads from a request ("assigned to me")."""
-
-    def __init__(self, user):
-        self.user = user
 
 
 def queue_timeline(user, *, hours: int = 24) -> list[dict]:

@@ -14,14 +14,13 @@ from django.http import QueryDict
 from django.utils.dateparse import parse_datetime
 
 from incidents.choices import AlertStatus, EntityKind, IncidentStatus
-from incidents.filters import AlertFilterSet
+from incidents.filters import AlertFilterSet, FilterRequest, with_defaults
 from incidents.models import Alert, Entity, Evidence, Incident, IncidentEntity
 from incidents.selectors import alerts_for, entities_for, incidents_for
 
 __all__ = (
     "DEFAULT_FILTERS",
     "DEFAULT_SORT",
-    "FILTER_MARKER",
     "QUEUE_SORTS",
     "AlertQueue",
     "ProcessNode",
@@ -38,10 +37,7 @@ __all__ = (
 )
 
 # Defender's default alert queue: new and in-progress alerts of the last seven days, newest first.
-DEFAULT_FILTERS = {"status": [AlertStatus.NEW, AlertStatus.IN_PROGRESS], "range": "7d"}
-# Present when the person submitted the filter form, so that unticking every box means "any", not "default".
-FILTER_MARKER = "f"
-FILTER_NAMES = frozenset(AlertFilterSet.base_filters)
+DEFAULT_FILTERS = {"status": [AlertStatus.NEW, AlertStatus.IN_PROGRESS], "range": ["7d"]}
 
 # ?sort= values and what they order by; anything else falls back to the default (never an error).
 QUEUE_SORTS = {
@@ -71,30 +67,16 @@ class AlertQueue:
     range_choice: str
 
 
-class _Request:
-    """What AlertFilterSet reads from a request: the user, for "assigned to me"."""
-
-    def __init__(self, user):
-        self.user = user
-
-
 def alert_queue(user, params: QueryDict) -> AlertQueue:
     """The alert queue for a query string: its filters (with the defaults when none is given), sort and rows."""
-    data = params.copy()
-    is_default = FILTER_MARKER not in data and not any(name in data for name in FILTER_NAMES)
-    if is_default:
-        for name, value in DEFAULT_FILTERS.items():
-            if isinstance(value, list):
-                data.setlist(name, [str(v) for v in value])
-            else:
-                data[name] = value
+    data, is_default = with_defaults(AlertFilterSet, params, DEFAULT_FILTERS)
     range_choice = data.get("range", "")
     if range_choice == "custom":
         # "Custom" in the range list means: only the since/until dates apply.
         data.pop("range")
     elif not range_choice and (data.get("since") or data.get("until")):
         range_choice = "custom"
-    filterset = AlertFilterSet(data, queryset=alerts_for(user), request=_Request(user))
+    filterset = AlertFilterSet(data, queryset=alerts_for(user), request=FilterRequest(user))
     sort = params.get("sort") if params.get("sort") in QUEUE_SORTS else DEFAULT_SORT
     if filterset.is_valid():
         rows = filterset.qs.select_related("incident").defer(*QUEUE_DEFERRED).order_by(*QUEUE_SORTS[sort])

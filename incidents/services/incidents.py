@@ -13,9 +13,11 @@ from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Incident
 from portal.services import activity_record, activity_record_many, changes_between, snapshot
 
 __all__ = (
+    "DEPRECATED_DETERMINATIONS",
     "DETERMINATIONS_BY_CLASSIFICATION",
     "alert_update",
     "comment_add",
+    "determinations_offered",
     "incident_update",
 )
 
@@ -47,6 +49,20 @@ DETERMINATIONS_BY_CLASSIFICATION = {
         Determination.OTHER,
     },
 }
+# Deprecated by Microsoft in August 2022: no longer offered, still shown on an item that carries one.
+DEPRECATED_DETERMINATIONS = {Determination.APT, Determination.SECURITY_PERSONNEL}
+
+
+def determinations_offered(classification: str, current: str | None = None) -> list[tuple[str, str]]:
+    """(value, label) of the determinations a person may choose for a classification, in the portal's order."""
+    allowed = DETERMINATIONS_BY_CLASSIFICATION.get(classification, {Determination.UNKNOWN})
+    return [
+        (value, label)
+        for value, label in Determination.choices
+        if value in allowed and (value not in DEPRECATED_DETERMINATIONS or value == current)
+    ]
+
+
 INCIDENT_FIELDS = (
     "display_name",
     "severity",
@@ -70,10 +86,10 @@ def _fit_determination(item: Incident | Alert, values: dict) -> None:
     allowed = DETERMINATIONS_BY_CLASSIFICATION.get(item.classification, set())
     if "classification" in values and "determination" not in values and item.determination not in allowed:
         item.determination = Determination.UNKNOWN
-    _check_classification(item.classification, item.determination)
+    check_classification(item.classification, item.determination)
 
 
-def _check_classification(classification: str, determination: str) -> None:
+def check_classification(classification: str, determination: str) -> None:
     if determination not in DETERMINATIONS_BY_CLASSIFICATION.get(classification, set()):
         raise ValidationError(
             {

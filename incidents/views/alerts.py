@@ -27,12 +27,13 @@ from incidents.choices import (
     ServiceSource,
     Severity,
 )
-from incidents.filters import TIME_RANGES
+from incidents.filters import FILTER_MARKER, TIME_RANGES
 from incidents.models import COMMENT_MAX_LENGTH, Alert, DeviceGroup, Incident
 from incidents.naming import KILL_CHAIN, category_label
 from incidents.selectors import alerts_for, incidents_for
-from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, alert_update, comment_add
+from incidents.services.incidents import alert_update, check_classification, comment_add, determinations_offered
 from incidents.services.merge import alert_move
+from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
 from portal.selectors import activity_for
 
@@ -45,8 +46,6 @@ change_required = permission_required("incidents.change_alert", raise_exception=
 
 # Statuses a person sets (Graph's "unknown" is only ever the source's).
 SETTABLE_STATUSES = [(s.value, s.label) for s in (AlertStatus.NEW, AlertStatus.IN_PROGRESS, AlertStatus.RESOLVED)]
-# Deprecated by Microsoft in August 2022: not offered any more, still shown on an alert that carries one.
-DEPRECATED_DETERMINATIONS = {Determination.APT, Determination.SECURITY_PERSONNEL}
 # The queue's default order and its reverse, offered beside the count (the other sorts are on column headers).
 CREATED_SORTS = [("-created", "Newest first"), ("created", "Oldest first")]
 RANGE_LABELS = {
@@ -73,16 +72,6 @@ FILTER_LABELS = {
 }
 
 
-def determination_choices(classification: str, current: str | None = None) -> list[tuple[str, str]]:
-    """The determinations that belong to a classification, in the portal's order."""
-    allowed = DETERMINATIONS_BY_CLASSIFICATION.get(classification, {Determination.UNKNOWN})
-    return [
-        (value, label)
-        for value, label in Determination.choices
-        if value in allowed and (value not in DEPRECATED_DETERMINATIONS or value == current)
-    ]
-
-
 def _determination_options(request):
     """The <option>s of a determination list for the classification chosen (htmx, on the classification's change)."""
     classification = request.GET.get("classification", "")
@@ -92,18 +81,12 @@ def _determination_options(request):
     return render(
         request,
         "incidents/alerts/partials/determination_options.html",
-        {"determinations": determination_choices(classification, current), "selected": current},
+        {"determinations": determinations_offered(classification, current), "selected": current},
     )
 
 
 def _is_results_request(request) -> bool:
     return bool(request.htmx) and request.htmx.target == RESULTS_ID
-
-
-def _messages_of(error: ValidationError) -> list[str]:
-    if hasattr(error, "message_dict"):
-        return [message for field_messages in error.message_dict.values() for message in field_messages]
-    return list(error.messages)
 
 
 def _add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -147,7 +130,7 @@ def _queue_context(request, params, **extra) -> dict:
         "page": page,
         "rows": rows,
         "sort": queue.sort,
-        "filter_marker": page_selectors.FILTER_MARKER,
+        "filter_marker": FILTER_MARKER,
         "filter_errors": _filter_errors(form),
         "active_filters": _active_filters(form) if form.is_valid() else [],
         "checks": _filter_checks(form),
@@ -158,7 +141,7 @@ def _queue_context(request, params, **extra) -> dict:
         "created_sorts": CREATED_SORTS,
         "bulk_statuses": SETTABLE_STATUSES,
         "classifications": Classification.choices,
-        "bulk_determinations": determination_choices(Classification.UNKNOWN),
+        "bulk_determinations": determinations_offered(Classification.UNKNOWN),
         **extra,
     }
 
@@ -247,9 +230,10 @@ def _bulk_values(request) -> dict:
         determination = request.POST.get("determination") or Determination.UNKNOWN
         if classification not in Classification.values:
             raise ValidationError("Choose a classification.")
-        if determination not in DETERMINATIONS_BY_CLASSIFICATION[classification]:
-            label = Determination(determination).label if determination in Determination.values else determination
-            raise ValidationError(f"{label} is not a determination for {Classification(classification).label}.")
+        if determination not in Determination.values:
+            raise ValidationError(f"{determination!r} is not a determination.")
+        # The same for every selected alert: refuse the whole request up front, with the service's own rule.
+        check_classification(classification, determination)
         return {"classification": classification, "determination": determination}
     raise ValidationError("Choose what to do with the selected alerts.")
 
@@ -293,7 +277,9 @@ def alert_bulk(request):
         try:
             alert_update(alert_id=alert_id, actor=request.user, **values)
         except ValidationError as error:
-            failed.append({"id": alert_id, "title": changeable[alert_id], "reason": " ".join(_messages_of(error))})
+            failed.append(
+                {"id": alert_id, "title": changeable[alert_id], "reason": " ".join(validation_messages(error))}
+            )
         except Alert.DoesNotExist:
             failed.append({"id": alert_id, "title": changeable[alert_id], "reason": "The alert no longer exists."})
         else:
@@ -390,7 +376,7 @@ def _manage_context(user, alert: Alert, form: AlertManageForm | None = None, sav
             "non_field_errors": form.non_field_errors() if form is not None else [],
             "statuses": statuses,
             "classifications": Classification.choices,
-            "determinations": determination_choices(classification, values["determination"]),
+            "determinations": determinations_offered(classification, values["determination"]),
             "saved": saved,
         }
     }
@@ -439,7 +425,7 @@ def _detail_context(request, alert: Alert, **parts) -> dict:
 
 def _similar_query(alert: Alert) -> str:
     query = QueryDict(mutable=True)
-    query[page_selectors.FILTER_MARKER] = "1"
+    query[FILTER_MARKER] = "1"
     query["q"] = alert.title
     query["range"] = "30d"
     return query.urlencode()
@@ -489,7 +475,7 @@ def alert_comment(request, pk: int):
     try:
         comment_add(actor=request.user, text=text, alert_id=alert.pk)
     except ValidationError as error:
-        comments = _comments_context(alert, error=" ".join(_messages_of(error)), text=text)
+        comments = _comments_context(alert, error=" ".join(validation_messages(error)), text=text)
         if request.htmx:
             context = {"alert": alert, "can_change": True, **comments}
             return render(request, "incidents/alerts/partials/comments.html", context, status=422)

@@ -25,7 +25,8 @@ from incidents.incident_selectors import (
 from incidents.models import Incident
 from incidents.naming import category_label, sort_categories
 from incidents.selectors import incidents_for
-from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, comment_add, incident_update
+from incidents.services.incidents import comment_add, determinations_offered, incident_update
+from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
 
 __all__ = ("incident_comment", "incident_detail", "incident_graph", "incident_manage", "incident_tags")
@@ -102,8 +103,13 @@ def _manage_context(user, incident, *, errors=None, values=None) -> dict:
             (IncidentStatus.RESOLVED, "Resolved"),
         ],
         "classifications": Classification.choices,
+        # Every determination, each with the classifications it fits; the page shows only those that fit the chosen one.
         "determinations": [
-            (value, label, sorted(c for c, allowed in DETERMINATIONS_BY_CLASSIFICATION.items() if value in allowed))
+            (
+                value,
+                label,
+                [c for c in Classification if (value, label) in determinations_offered(c, incident.determination)],
+            )
             for value, label in Determination.choices
         ],
         "errors": errors or {},
@@ -213,7 +219,7 @@ def incident_comment(request, pk: int):
     try:
         comment_add(actor=request.user, text=request.POST.get("text", ""), incident_id=incident.pk)
     except ValidationError as error:
-        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+        messages.error(request, " ".join(validation_messages(error)))
     else:
         messages.success(request, "Comment added.")
     return _back_to(request, incident.pk, "activity")

@@ -14,12 +14,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Classification, Determination, IncidentStatus
-from incidents.incident_selectors import FILTER_MARKER, incident_queue, queue_timeline
+from incidents.filters import FILTER_MARKER
+from incidents.incident_selectors import incident_queue, queue_timeline
 from incidents.models import DeviceGroup, Incident
 from incidents.queue_columns import COLUMNS, PREFERENCE_KEY, columns_from, reorder, rows_of
 from incidents.selectors import incidents_for
-from incidents.services.incidents import DETERMINATIONS_BY_CLASSIFICATION, incident_update
+from incidents.services.incidents import determinations_offered, incident_update
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
+from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
 from portal.selectors import preference_get
 from portal.services import preference_set
@@ -66,10 +68,9 @@ def incident_queue_view(request):
 
 
 def _determination_choices():
-    labels = dict(Determination.choices)
     return [
-        (classification, [(value, labels[value]) for value in Determination.values if value in allowed])
-        for classification, allowed in DETERMINATIONS_BY_CLASSIFICATION.items()
+        (classification, determinations_offered(classification))
+        for classification in Classification
         if classification != Classification.UNKNOWN
     ]
 
@@ -139,7 +140,7 @@ def incident_bulk(request):
             incident_update(incident_id=incident_id, actor=request.user, **_bulk_values(request, action, incident))
             done += 1
         except ValidationError as error:
-            failed.append(f"#{incident_id}: {' '.join(_messages_of(error))}")
+            failed.append(f"#{incident_id}: {' '.join(validation_messages(error))}")
     if done:
         messages.success(request, f"Updated {done} incident{'s' if done != 1 else ''}.")
     if failed:
@@ -157,12 +158,6 @@ def _bulk_values(request, action: str, incident: Incident) -> dict:
     return BULK_ACTIONS[action](request)
 
 
-def _messages_of(error: ValidationError) -> list[str]:
-    if hasattr(error, "message_dict"):
-        return [message for messages_ in error.message_dict.values() for message in messages_]
-    return list(error.messages)
-
-
 @require_POST
 @change_required
 def incident_merge(request):
@@ -177,7 +172,7 @@ def incident_merge(request):
             target_id=ids[0], source_ids=ids[1:], actor=request.user, reason=request.POST.get("reason", "")
         )
     except ValidationError as error:
-        messages.error(request, " ".join(_messages_of(error)))
+        messages.error(request, " ".join(validation_messages(error)))
         return _redirect(request, _back(request))
     messages.success(request, f"Merged {len(ids) - 1} incident{'s' if len(ids) > 2 else ''} into this one.")
     return _redirect(request, reverse("incidents:detail", args=[target.pk]))
