@@ -10,9 +10,9 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from incidents.filters import FilterRequest, IncidentFilterSet, with_defaults
-from incidents.models import Alert, Comment, Entity, Evidence, Incident, IncidentEntity
+from incidents.models import Alert, Comment, Evidence, Incident, IncidentEntity
 from incidents.queue_columns import order_by
-from incidents.selectors import alerts_for, incidents_for
+from incidents.selectors import alerts_for, entities_for, incidents_for
 from portal.selectors import activity_for
 
 __all__ = (
@@ -78,7 +78,8 @@ def incident_alerts(user, incident: Incident):
 def incident_entities(user, incident: Incident):
     """The incident's entities with how many of its alerts name each, most named first."""
     return (
-        Entity.objects.filter(evidence__alert__in=incident_alerts(user, incident))
+        entities_for(user)
+        .filter(evidence__alert__in=incident_alerts(user, incident))
         .annotate(alert_count=Count("evidence__alert", distinct=True))
         .select_related("device_group")
         .order_by("kind", "-alert_count", "display_name")

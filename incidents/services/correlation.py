@@ -244,12 +244,16 @@ def _load_keys(alerts: list[PendingAlert]) -> None:
         alert.keys = sorted((key for key in alert.keys if key.entity_id not in noisy), key=lambda k: k.entity_id)
 
 
+def _batch_window(alerts: list[PendingAlert]) -> tuple[datetime, datetime]:
+    """From the window before the batch's earliest alert to the window after its latest."""
+    window = settings.CORRELATION_WINDOW
+    return min(alert.at for alert in alerts) - window, max(alert.at for alert in alerts) + window
+
+
 def _noisy(entity_ids: list[int], alerts: list[PendingAlert]) -> set[int]:
     if not entity_ids:
         return set()
-    window = settings.CORRELATION_WINDOW
-    since = min(alert.at for alert in alerts) - window
-    until = max(alert.at for alert in alerts) + window
+    since, until = _batch_window(alerts)
     limit = settings.CORRELATION_NOISY_INCIDENTS
     with connection.cursor() as cursor:
         cursor.execute(
@@ -334,7 +338,7 @@ def _lock_keys(entity_ids: list[int]) -> None:
     lock_ids = sorted({entity_id % 2**31 for entity_id in entity_ids})
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::integer[]) WITH ORDINALITY AS t(k, n)",
+            "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::integer[]) AS k",
             [ADVISORY_NAMESPACE, lock_ids],
         )
 
@@ -343,9 +347,7 @@ def _candidates(keys: list[int], alerts: list[PendingAlert]) -> tuple[dict[int, 
     """The incidents that share a key and may be within the window of an alert of the batch, row-locked."""
     if not keys:
         return {}, defaultdict(set)
-    window = settings.CORRELATION_WINDOW
-    since = min(alert.at for alert in alerts) - window
-    until = max(alert.at for alert in alerts) + window
+    since, until = _batch_window(alerts)
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
