@@ -64,9 +64,10 @@ def _row(alert, can_change: bool, can_view_incident: bool) -> SafeString:
 def _incident(alert, can_view_incident: bool) -> SafeString:
     if not alert.incident_id:
         return mark_safe('<span class="text-muted">Not yet correlated</span>')
-    name = Truncator(alert.incident.display_name).chars(40)
     if not can_view_incident:
-        return format_html("#{} {}", alert.incident_id, name)
+        # Without the right to view incidents, only that there is one: not its name.
+        return format_html("#{}", alert.incident_id)
+    name = Truncator(alert.incident.display_name).chars(40)
     return format_html(
         '<a href="{}" title="{}">#{} {}</a>',
         reverse("incidents:detail", args=[alert.incident_id]),

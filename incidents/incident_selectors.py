@@ -124,7 +124,7 @@ def similar_incidents(user, incident: Incident, *, limit: int = 5) -> list[Incid
     entity_ids = incident.entity_links.values("entity_id")
     titles = Alert.objects.filter(incident=incident).values("title")
     by_entities = dict(
-        IncidentEntity.objects.filter(entity_id__in=entity_ids)
+        IncidentEntity.objects.filter(entity_id__in=entity_ids, incident__in=incidents_for(user))
         .exclude(incident=incident)
         .values_list("incident")
         .annotate(shared=Count("id"))
@@ -132,7 +132,8 @@ def similar_incidents(user, incident: Incident, *, limit: int = 5) -> list[Incid
         .values_list("incident", "shared")[:50]
     )
     by_titles = dict(
-        Alert.objects.filter(title__in=titles, incident__isnull=False)
+        alerts_for(user)
+        .filter(title__in=titles, incident__isnull=False)
         .exclude(incident=incident)
         .values_list("incident")
         .annotate(shared=Count("title", distinct=True))

@@ -118,6 +118,7 @@ def alert_evidence(alert: Alert) -> list[Evidence]:
     return list(
         Evidence.objects.filter(alert=alert)
         .select_related("entity", "device", "image_file", "parent_process")
+        .defer("payload")
         .order_by("id")
     )
 
@@ -141,10 +142,6 @@ class ProcessNode:
     # The evidence row that names this process; None for a parent known only from a child's evidence.
     evidence: Evidence | None = None
     children: list["ProcessNode"] = field(default_factory=list)
-
-    @property
-    def process_id(self):
-        return self.entity.attributes.get("processId")
 
     @property
     def command_line(self) -> str:

@@ -90,6 +90,11 @@ def _fit_determination(item: Incident | Alert, values: dict) -> None:
 
 
 def check_classification(classification: str, determination: str) -> None:
+    """A ValidationError unless the determination belongs to the classification (both as Graph values)."""
+    if classification not in Classification.values:
+        raise ValidationError({"classification": f"{classification!r} is not a classification."})
+    if determination not in Determination.values:
+        raise ValidationError({"determination": f"{determination!r} is not a determination."})
     if determination not in DETERMINATIONS_BY_CLASSIFICATION.get(classification, set()):
         raise ValidationError(
             {

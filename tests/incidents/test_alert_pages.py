@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.alert_rows import alert_rows
 from incidents.models import Alert, Comment, Incident
 from portal.models import ActivityLogEntry
 from tests.factories import AlertFactory, DeviceGroupFactory, EntityFactory, EvidenceFactory, IncidentFactory
@@ -301,7 +302,8 @@ def test_bulk_status_change_goes_through_the_service_and_the_activity_log(signed
         entry = _updates(alert).get()
         assert entry.actor_name == "analyst"
         assert entry.changes["status"] == {"before": "new", "after": "inProgress"}
-    assert Alert.objects.get(pk=queue_alerts["progress"].pk).status == "inProgress"
+    # Alerts left unselected stay as they were.
+    assert Alert.objects.get(pk=queue_alerts["stale"].pk).status == "new"
     assert not _updates(queue_alerts["progress"]).exists()
 
 
@@ -701,3 +703,14 @@ def test_technique_names_fall_back_to_the_parent_then_to_the_id():
     assert technique("T1486").url == "https://attack.mitre.org/techniques/T1486/"
     assert technique("T1059.001").url == "https://attack.mitre.org/techniques/T1059/001/"
     assert technique("not an id").url == ""
+
+
+def test_a_row_names_the_incident_only_to_people_who_may_view_incidents():
+    alert = AlertFactory(incident=IncidentFactory(display_name="Secret merger phishing"))
+    alert.devices, alert.users, alert.category_text = [], [], ""
+
+    (hidden,) = alert_rows([alert], can_change=False, can_view_incident=False)
+    (shown,) = alert_rows([alert], can_change=False, can_view_incident=True)
+
+    assert f"#{alert.incident_id}" in hidden and "Secret merger" not in hidden
+    assert "Secret merger phishing" in shown

@@ -299,3 +299,16 @@ def test_it_finds_the_incidents_of_an_entity_a_search_term_names_and_otherwise_s
 
     assert shown_ids(by_device_name) == [on_device.pk]
     assert shown_ids(by_words) == [named.pk]
+
+
+def test_it_refuses_an_unknown_classification_in_bulk_with_a_message_not_an_error(signed_in):
+    incident = incident_on("ws1")
+
+    response = signed_in.post(
+        reverse("incidents:bulk"), {"action": "classify", "classification": "bogus", "incident": [incident.pk]}
+    )
+    page = signed_in.get(QUEUE)
+
+    assert response.status_code == 302
+    assert "&#x27;bogus&#x27; is not a classification." in page.content.decode()
+    assert Incident.objects.get(pk=incident.pk).classification == "unknown"
