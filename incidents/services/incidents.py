@@ -13,6 +13,7 @@ from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Incident
 from portal.services import activity_record, activity_record_many, changes_between, snapshot
 
 __all__ = (
+    "ASSIGNEE_MAX_LENGTH",
     "DEPRECATED_DETERMINATIONS",
     "DETERMINATIONS_BY_CLASSIFICATION",
     "alert_update",
@@ -75,6 +76,9 @@ INCIDENT_FIELDS = (
     "summary",
 )
 ALERT_FIELDS = ("status", "classification", "determination", "assigned_to")
+# What a person sets; "unknown" is only ever the source's, kept while nobody changes it.
+SETTABLE_ALERT_STATUSES = (AlertStatus.NEW, AlertStatus.IN_PROGRESS, AlertStatus.RESOLVED)
+ASSIGNEE_MAX_LENGTH = Alert._meta.get_field("assigned_to").max_length
 SETTABLE_INCIDENT_STATUSES = {IncidentStatus.ACTIVE, IncidentStatus.IN_PROGRESS, IncidentStatus.RESOLVED}
 
 
@@ -214,10 +218,14 @@ def alert_update(*, alert_id: int, actor, **values) -> Alert:
         raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} on an alert.")
     alert = Alert.objects.select_for_update().get(pk=alert_id)
     before = snapshot(alert, ALERT_FIELDS)
-    if "status" in values and values["status"] not in AlertStatus.values:
-        raise ValidationError({"status": f"{values['status']!r} is not an alert status."})
+    if "status" in values and values["status"] != alert.status and values["status"] not in SETTABLE_ALERT_STATUSES:
+        raise ValidationError({"status": f"{values['status']!r} is not a status to set on an alert."})
+    if "assigned_to" in values:
+        values["assigned_to"] = (values["assigned_to"] or "").strip()
+        if len(values["assigned_to"]) > ASSIGNEE_MAX_LENGTH:
+            raise ValidationError({"assigned_to": f"A name is at most {ASSIGNEE_MAX_LENGTH} characters."})
     for field, value in values.items():
-        setattr(alert, field, value or "" if field == "assigned_to" else value)
+        setattr(alert, field, value)
     _fit_determination(alert, values)
     changes = changes_between(before, snapshot(alert, ALERT_FIELDS))
     if not changes:

@@ -31,7 +31,14 @@ from incidents.filters import FILTER_MARKER, TIME_RANGES
 from incidents.models import COMMENT_MAX_LENGTH, Alert, DeviceGroup, Incident
 from incidents.naming import KILL_CHAIN, category_label
 from incidents.selectors import alerts_for, incidents_for
-from incidents.services.incidents import alert_update, check_classification, comment_add, determinations_offered
+from incidents.services.incidents import (
+    ASSIGNEE_MAX_LENGTH,
+    SETTABLE_ALERT_STATUSES,
+    alert_update,
+    check_classification,
+    comment_add,
+    determinations_offered,
+)
 from incidents.services.merge import alert_move
 from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
@@ -45,7 +52,7 @@ view_required = permission_required("incidents.view_alert", raise_exception=True
 change_required = permission_required("incidents.change_alert", raise_exception=True)
 
 # Statuses a person sets (Graph's "unknown" is only ever the source's).
-SETTABLE_STATUSES = [(s.value, s.label) for s in (AlertStatus.NEW, AlertStatus.IN_PROGRESS, AlertStatus.RESOLVED)]
+SETTABLE_STATUSES = [(status.value, status.label) for status in SETTABLE_ALERT_STATUSES]
 # The queue's default order and its reverse, offered beside the count (the other sorts are on column headers).
 CREATED_SORTS = [("-created", "Newest first"), ("created", "Oldest first")]
 RANGE_LABELS = {
@@ -217,8 +224,6 @@ def _bulk_values(request) -> dict:
         name = request.POST.get("assigned_to", "").strip()
         if not name:
             raise ValidationError("Type the name to assign the alerts to, or choose Assign to me.")
-        if len(name) > 254:
-            raise ValidationError("A name is at most 254 characters.")
         return {"assigned_to": name}
     if action == "status":
         status = request.POST.get("status", "")
@@ -302,7 +307,7 @@ def alert_bulk(request):
 
 class AlertManageForm(forms.Form):
     status = forms.ChoiceField(choices=AlertStatus.choices)
-    assigned_to = forms.CharField(max_length=254, required=False)
+    assigned_to = forms.CharField(max_length=ASSIGNEE_MAX_LENGTH, required=False)
     classification = forms.ChoiceField(choices=Classification.choices)
     determination = forms.ChoiceField(choices=Determination.choices)
 

@@ -6,6 +6,7 @@ from incidents.services.correlation import alerts_correlate
 from incidents.services.incidents import alert_update, comment_add, incident_update
 from incidents.services.ingestion import ingest_alerts
 from portal.models import ActivityLogEntry
+from tests.factories import AlertFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +127,24 @@ def test_comments_are_kept_and_logged_and_bounded(analyst):
     with pytest.raises(ValidationError, match="Write something"):
         comment_add(actor=analyst, incident_id=incident.pk, text="   ")
     assert Comment.objects.count() == 1
+
+
+def test_alert_update_refuses_to_set_unknown_but_keeps_an_alert_that_came_unknown(analyst):
+    new = AlertFactory(status="new")
+    came_unknown = AlertFactory(status="unknown")
+
+    with pytest.raises(ValidationError, match="not a status to set"):
+        alert_update(alert_id=new.pk, actor=analyst, status="unknown")
+    alert_update(alert_id=came_unknown.pk, actor=analyst, status="unknown", assigned_to="  analyst ")
+
+    assert Alert.objects.get(pk=new.pk).status == "new"
+    kept = Alert.objects.get(pk=came_unknown.pk)
+    assert (kept.status, kept.assigned_to) == ("unknown", "analyst")
+
+
+def test_alert_update_refuses_an_assignee_longer_than_the_field(analyst):
+    alert = AlertFactory()
+
+    with pytest.raises(ValidationError, match="at most 254 characters"):
+        alert_update(alert_id=alert.pk, actor=analyst, assigned_to="x" * 255)
+    assert Alert.objects.get(pk=alert.pk).assigned_to == ""
