@@ -1057,8 +1057,8 @@ def load(database_url: str, generator: Generator) -> dict:
         cursor.execute(f"TRUNCATE {', '.join(LOADED_TABLES)}")
         for rank, name in enumerate(DEVICE_GROUPS):
             cursor.execute(
-                "INSERT INTO incidents_devicegroup (id, name, description, rank, created_at) "
-                "VALUES (%s, %s, %s, %s, now() - interval '400 days')",
+                "INSERT INTO incidents_devicegroup (id, name, description, rank, device_name_pattern, created_at) "
+                "VALUES (%s, %s, %s, %s, '', now() - interval '400 days')",
                 [generator.group_ids[name], name, f"Devices of {name.lower()}", rank],
             )
         columns = {

@@ -11,8 +11,10 @@ class IncidentsConfig(AppConfig):
         from portal.navigation import Section, register_section
 
         register_section(
-            Section(label="Incidents", url_name="incidents:queue", order=20, permission="incidents.view_incident")
+            Section(label="Incidents", url_name="incidents:queue", order=20, permission="incidents.view_security_data")
         )
         register_section(
-            Section(label="Alerts", url_name="incidents:alert_queue", order=21, permission="incidents.view_alert")
+            Section(
+                label="Alerts", url_name="incidents:alert_queue", order=21, permission="incidents.view_security_data"
+            )
         )

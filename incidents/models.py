@@ -65,10 +65,21 @@ class DeviceGroup(models.Model):
     description = models.TextField(blank=True)
     # Lower rank matches first when device-group rules (later) assign a device; also the display order.
     rank = models.PositiveIntegerField(default=0)
+    # Devices whose name matches this shell-style pattern ("ws-lon-*") are put in the group when it is applied;
+    # empty when membership is chosen by hand.
+    device_name_pattern = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["rank", "name"]
+        # The catalogue's security-operations permissions live here so that a role assigned over some device
+        # groups can be stored as django-guardian object permissions on them (permissions.catalogue).
+        permissions = [
+            ("view_security_data", "View security data"),
+            ("manage_incidents", "Manage alerts and incidents"),
+            ("take_response_actions", "Take response actions"),
+            ("approve_response_actions", "Approve response actions"),
+        ]
 
     def __str__(self):
         return self.name

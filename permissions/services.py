@@ -2,13 +2,29 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from permissions.models import ApiToken
+from permissions.catalogue import catalogue_entry
+from permissions.grants import grants_sync, grants_sync_for_role
+from permissions.models import ApiToken, Role, RoleAssignment
 from portal.services import activity_record
 
-__all__ = ("TOKEN_PREFIX", "api_token_create", "api_token_digest", "api_token_revoke")
+__all__ = (
+    "TOKEN_PREFIX",
+    "api_token_create",
+    "api_token_digest",
+    "api_token_revoke",
+    "assignment_create",
+    "assignment_delete",
+    "assignment_update",
+    "role_create",
+    "role_delete",
+    "role_update",
+)
 
 TOKEN_PREFIX = "vgl_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
@@ -48,3 +64,199 @@ def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         activity_record(actor=actor, action="permissions.apitoken.revoked", target=token)
     return token
+
+
+def _catalogue_permissions(permissions: list[str]) -> list[Permission]:
+    unknown = sorted(p for p in set(permissions) if catalogue_entry(p) is None)
+    if unknown:
+        raise ValidationError({"permissions": f"Not in the permission catalogue: {', '.join(unknown)}."})
+    if not permissions:
+        raise ValidationError({"permissions": "Choose at least one permission."})
+    wanted = Q(pk__in=[])
+    for permission in set(permissions):
+        app_label, codename = permission.split(".", 1)
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    return list(Permission.objects.filter(wanted))
+
+
+def _permission_names(role: Role) -> list[str]:
+    return sorted(
+        f"{app_label}.{codename}"
+        for app_label, codename in role.group.permissions.values_list("content_type__app_label", "codename")
+    )
+
+
+def _check_name(name: str, *, role: Role | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A role needs a name."})
+    others = Group.objects.filter(name__iexact=name)
+    if role is not None:
+        others = others.exclude(pk=role.group_id)
+    if others.exists():
+        raise ValidationError({"name": f"A role or group named {name!r} already exists."})
+    return name
+
+
+def _check_editable(role: Role) -> None:
+    if role.is_builtin:
+        raise ValidationError("Built-in roles cannot be changed or deleted; make a custom role instead.")
+
+
+@transaction.atomic
+def role_create(
+    *, name: str, description: str = "", permissions: list[str], require_two_factor: bool = False, actor
+) -> Role:
+    """A custom role made from the permission catalogue."""
+    name = _check_name(name)
+    chosen = _catalogue_permissions(permissions)
+    group = Group.objects.create(name=name)
+    group.permissions.set(chosen)
+    role = Role.objects.create(group=group, description=description, require_two_factor=require_two_factor)
+    activity_record(
+        actor=actor,
+        action="permissions.role.created",
+        target=role,
+        changes={
+            "permissions": {"before": None, "after": _permission_names(role)},
+            "require_two_factor": {"before": None, "after": require_two_factor},
+        },
+    )
+    return role
+
+
+@transaction.atomic
+def role_update(
+    *, role: Role, name: str, description: str, permissions: list[str], require_two_factor: bool, actor
+) -> Role:
+    role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
+    before = {
+        "name": role.group.name,
+        "description": role.description,
+        "permissions": _permission_names(role),
+        "require_two_factor": role.require_two_factor,
+    }
+    if role.is_builtin:
+        # Built-in roles keep their permissions; only whether they need a second factor is the admin's to set.
+        if (name.strip(), description, sorted(set(permissions))) != (
+            before["name"],
+            before["description"],
+            before["permissions"],
+        ):
+            _check_editable(role)
+    else:
+        role.group.name = _check_name(name, role=role)
+        role.group.save(update_fields=["name"])
+        role.group.permissions.set(_catalogue_permissions(permissions))
+        role.description = description
+    role.require_two_factor = require_two_factor
+    role.save(update_fields=["description", "require_two_factor"])
+    after = {
+        "name": role.group.name,
+        "description": role.description,
+        "permissions": _permission_names(role),
+        "require_two_factor": role.require_two_factor,
+    }
+    changes = {key: {"before": before[key], "after": after[key]} for key in before if before[key] != after[key]}
+    if changes:
+        grants_sync_for_role(role)
+        activity_record(actor=actor, action="permissions.role.changed", target=role, changes=changes)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, role: Role, actor) -> None:
+    _check_editable(role)
+    principals = list(role.assignments.values_list("user_id", "group_id"))
+    activity_record(
+        actor=actor,
+        action="permissions.role.deleted",
+        target=role,
+        changes={"permissions": {"before": _permission_names(role), "after": None}},
+    )
+    role.group.delete()  # cascades to the role and its assignments
+    grants_sync(
+        user_ids=[user_id for user_id, _ in principals if user_id],
+        group_ids=[group_id for _, group_id in principals if group_id],
+    )
+
+
+def _scope_text(all_data: bool, device_groups) -> str | list[str]:
+    return "all data" if all_data else sorted(group.name for group in device_groups)
+
+
+def _check_scope(all_data: bool, device_groups) -> None:
+    if not all_data and not device_groups:
+        raise ValidationError({"device_groups": "Choose at least one device group, or all data."})
+
+
+@transaction.atomic
+def assignment_create(*, role: Role, user=None, group: Group | None = None, all_data: bool, device_groups=(), actor):
+    """Give `role` to a user or a group over all data or over some device groups."""
+    if (user is None) == (group is None):
+        raise ValidationError("Assign the role to one user or one group.")
+    if group is not None and hasattr(group, "role"):
+        raise ValidationError({"group": "That group is a role; assign the role itself instead."})
+    device_groups = [] if all_data else list(device_groups)
+    _check_scope(all_data, device_groups)
+    principal = {"user": user} if user is not None else {"group": group}
+    if RoleAssignment.objects.filter(role=role, **principal).exists():
+        raise ValidationError(f"{role} is already assigned to {user or group}; change that assignment's scope.")
+    assignment = RoleAssignment.objects.create(role=role, all_data=all_data, **principal)
+    assignment.device_groups.set(device_groups)
+    _sync_principal(assignment)
+    activity_record(
+        actor=actor,
+        action="permissions.assignment.created",
+        target=role,
+        changes={
+            "principal": {"before": None, "after": assignment.principal_name},
+            "scope": {"before": None, "after": _scope_text(all_data, device_groups)},
+        },
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_update(*, assignment: RoleAssignment, all_data: bool, device_groups=(), actor) -> RoleAssignment:
+    assignment = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
+    device_groups = [] if all_data else list(device_groups)
+    _check_scope(all_data, device_groups)
+    before = _scope_text(assignment.all_data, assignment.device_groups.all())
+    assignment.all_data = all_data
+    assignment.save(update_fields=["all_data"])
+    assignment.device_groups.set(device_groups)
+    _sync_principal(assignment)
+    after = _scope_text(all_data, device_groups)
+    if before != after:
+        activity_record(
+            actor=actor,
+            action="permissions.assignment.changed",
+            target=assignment.role,
+            changes={"scope": {"before": before, "after": after}},
+            message=f"Scope of {assignment.principal_name}",
+        )
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: RoleAssignment, actor) -> None:
+    role = assignment.role
+    activity_record(
+        actor=actor,
+        action="permissions.assignment.deleted",
+        target=role,
+        changes={
+            "principal": {"before": assignment.principal_name, "after": None},
+            "scope": {"before": _scope_text(assignment.all_data, assignment.device_groups.all()), "after": None},
+        },
+    )
+    assignment.delete()
+    _sync_principal(assignment)
+
+
+def _sync_principal(assignment: RoleAssignment) -> None:
+    grants_sync(
+        user_ids=[assignment.user_id] if assignment.user_id else [],
+        group_ids=[assignment.group_id] if assignment.group_id else [],
+    )

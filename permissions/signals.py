@@ -8,6 +8,7 @@ __all__ = ("sync_builtin_role_permissions",)
 
 def sync_builtin_role_permissions(sender=None, **kwargs):
     """post_migrate: give each built-in role exactly the permissions its definition lists."""
+    from permissions.grants import grants_sync_for_role
     from permissions.models import Role
 
     roles = {role.group.name: role for role in Role.objects.filter(is_builtin=True).select_related("group")}
@@ -24,3 +25,4 @@ def sync_builtin_role_permissions(sender=None, **kwargs):
                 else Q(content_type__app_label=app_label, codename=codename)
             )
         role.group.permissions.set(Permission.objects.filter(wanted))
+        grants_sync_for_role(role)

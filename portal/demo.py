@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +15,8 @@ from incidents.demo import demo_alerts
 from incidents.models import Alert, DeviceGroup, Entity
 from incidents.services.correlation import alerts_correlate
 from incidents.services.ingestion import ingest_alerts
+from permissions.grants import grants_sync
+from permissions.models import Role, RoleAssignment
 
 __all__ = ("DEMO_ACCOUNTS", "DemoAccount", "demo_estate_seed")
 
@@ -26,6 +27,8 @@ class DemoAccount:
     password: str
     full_name: str
     role: str
+    # The device groups the role covers; empty for all data.
+    device_groups: tuple[str, ...] = ()
 
 
 # Printed by `make run`; for a local demo only (seed_demo refuses to run with DEBUG off unless told to).
@@ -33,6 +36,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("admin", "vigil-demo-admin", "Avery Admin", "Security administrator"),
     DemoAccount("analyst", "vigil-demo-analyst", "Sam Analyst", "Security operator"),
     DemoAccount("reader", "vigil-demo-reader", "Riley Reader", "Security reader"),
+    DemoAccount("branch", "vigil-demo-branch", "Blake Branch", "Security operator", ("Branch offices",)),
+    DemoAccount("intel", "vigil-demo-intel", "Indra Intel", "Threat intelligence analyst"),
+    DemoAccount("posture", "vigil-demo-posture", "Pat Posture", "Posture manager"),
 )
 
 DEVICE_GROUPS = (
@@ -124,7 +130,16 @@ def _seed_directory(now) -> None:
         user.set_password(account.password)
         user.is_staff = account.role == "Security administrator"
         user.save()
-        user.groups.set([Group.objects.get(name=account.role)])
+        _demo_assignment(user, account, groups)
+
+
+def _demo_assignment(user, account: DemoAccount, groups: dict[str, DeviceGroup]) -> None:
+    RoleAssignment.objects.filter(user=user).delete()
+    assignment = RoleAssignment.objects.create(
+        role=Role.objects.get(group__name=account.role), user=user, all_data=not account.device_groups
+    )
+    assignment.device_groups.set([groups[name] for name in account.device_groups])
+    grants_sync(user_ids=[user.pk])
 
 
 def _ingest_attack_stories(now) -> int:

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-__all__ = ("ActivityLogEntry", "UserPreference")
+__all__ = ("ActivityLogEntry", "HomeCard", "UserPreference")
 
 
 class ActivityLogEntry(models.Model):
@@ -72,3 +72,22 @@ class UserPreference(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.key}"
+
+
+class HomeCard(models.Model):
+    """
+    A card the Home page can show. Which roles see it is a django-guardian `view_homecard` object permission
+    held by the role's group; what it shows comes from the card registry (`portal.home.cards`) under `key`.
+    """
+
+    key = models.SlugField(max_length=50, unique=True)
+    title = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    # Display order on the Home page (and in the Home cards matrix).
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title

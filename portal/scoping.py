@@ -2,39 +2,21 @@
 The one choke point for data scope: every queryset that serves a page, an API list, a count, an export or a
 search of security data goes through `restrict`.
 
-A user's data scope is all data or a set of device groups. Alerts and incidents carry the device groups of their
-devices (`device_group_ids`, GIN-indexed); a scoped user sees those that share a group, and nothing without a
-device. Until Permissions & roles brings scoped role assignments, every role assignment covers all data.
+A user's reach for a permission is nothing, all data, or a set of device groups (permissions.selectors.data_scope,
+from their role assignments). Alerts and incidents carry the device groups of their devices (`device_group_ids`,
+GIN-indexed); a scoped user sees those that share a group, and nothing without a device.
 """
-
-from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-__all__ = ("DataScope", "data_scope", "restrict")
+from permissions.selectors import ALL_DATA, NO_DATA, DataScope, data_scope
 
-
-@dataclass(frozen=True)
-class DataScope:
-    all_data: bool
-    device_group_ids: frozenset[int] = frozenset()
-
-
-ALL_DATA = DataScope(all_data=True)
-NO_DATA = DataScope(all_data=False)
-
-
-def data_scope(user) -> DataScope:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return NO_DATA
-    return ALL_DATA
+__all__ = ("ALL_DATA", "NO_DATA", "DataScope", "data_scope", "restrict")
 
 
 def restrict(queryset: QuerySet, user, *, permission: str, device_groups_field: str = "device_group_ids") -> QuerySet:
-    """`queryset` cut down to what `user` may see with `permission` ("app_label.codename")."""
-    if user is None or not user.has_perm(permission):
-        return queryset.none()
-    scope = data_scope(user)
+    """`queryset` cut down to what `user` may reach with `permission` ("app_label.codename")."""
+    scope = data_scope(user, permission)
     if scope.all_data:
         return queryset
     if not scope.device_group_ids:

@@ -141,7 +141,8 @@ CORRELATION_STOP_LIST = env.list("CORRELATION_STOP_LIST", default=[])
 CORRELATION_SWEEP_AFTER = timedelta(seconds=env.int("CORRELATION_SWEEP_AFTER_SECONDS", default=60))
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Permissions come from role assignments (users and their groups), not from group membership.
+    "permissions.backends.RoleAssignmentBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

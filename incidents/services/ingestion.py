@@ -102,10 +102,10 @@ def _device_group_ids(names: set[str]) -> dict[str, int]:
     with connection.cursor() as cursor:
         execute_values(
             cursor,
-            "INSERT INTO incidents_devicegroup (name, description, rank, created_at) VALUES %s "
+            "INSERT INTO incidents_devicegroup (name, description, rank, device_name_pattern, created_at) VALUES %s "
             "ON CONFLICT (name) DO NOTHING",
             [(name, "Created from device evidence (rbacGroupName).", 1000) for name in sorted(names)],
-            template="(%s, %s, %s, now())",
+            template="(%s, %s, %s, '', now())",
         )
         cursor.execute("SELECT name, id FROM incidents_devicegroup WHERE name = ANY(%s)", [sorted(names)])
         return dict(cursor.fetchall())

@@ -48,8 +48,8 @@ __all__ = ("alert_bulk", "alert_comment", "alert_detail", "alert_manage", "alert
 
 PAGE_SIZE = 50
 RESULTS_ID = "alert-results"
-view_required = permission_required("incidents.view_alert", raise_exception=True)
-change_required = permission_required("incidents.change_alert", raise_exception=True)
+view_required = permission_required("incidents.view_security_data", raise_exception=True)
+change_required = permission_required("incidents.manage_incidents", raise_exception=True)
 
 # Statuses a person sets (Graph's "unknown" is only ever the source's).
 SETTABLE_STATUSES = [(status.value, status.label) for status in SETTABLE_ALERT_STATUSES]
@@ -127,10 +127,10 @@ def _queue_context(request, params, **extra) -> dict:
     for alert in rows:
         alert.category_text = category_label(alert.category) if alert.category else ""
     form = queue.filterset.form
-    can_change = request.user.has_perm("incidents.change_alert")
+    can_change = request.user.has_perm("incidents.manage_incidents")
     return {
         "row_html": alert_rows(
-            rows, can_change=can_change, can_view_incident=request.user.has_perm("incidents.view_incident")
+            rows, can_change=can_change, can_view_incident=request.user.has_perm("incidents.view_security_data")
         ),
         "queue": queue,
         "form": form,
@@ -419,7 +419,7 @@ def _detail_context(request, alert: Alert, **parts) -> dict:
         "visible_entities": page_selectors.visible_entity_ids(user, evidence),
         "process_tree": page_selectors.process_tree(evidence),
         "history": list(activity_for(alert)[:50]),
-        "can_change": user.has_perm("incidents.change_alert"),
+        "can_change": user.has_perm("incidents.manage_incidents"),
         "similar_url": reverse("incidents:alert_queue") + "?" + _similar_query(alert),
     }
     context.update(parts.get("manage") or _manage_context(user, alert))

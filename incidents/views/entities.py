@@ -37,7 +37,7 @@ def _attributes(entity) -> list[dict]:
 
 
 @require_GET
-@permission_required("incidents.view_entity", raise_exception=True)
+@permission_required("incidents.view_security_data", raise_exception=True)
 def entity_detail(request, pk: int):
     entity = page_selectors.entity_for_page(request.user, pk)
     if entity is None:

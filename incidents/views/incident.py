@@ -41,8 +41,8 @@ TABS = {
 }
 ACTIVITY_PAGE_SIZE = 100
 MANAGE_FIELDS = ("display_name", "severity", "status", "classification", "determination", "assigned_to")
-view_required = permission_required("incidents.view_incident", raise_exception=True)
-change_required = permission_required("incidents.change_incident", raise_exception=True)
+view_required = permission_required("incidents.view_security_data", raise_exception=True)
+change_required = permission_required("incidents.manage_incidents", raise_exception=True)
 
 
 def _incident(user, pk: int, *, action: str = "view"):
@@ -95,7 +95,7 @@ def _by_kind(entities) -> list[tuple[str, list]]:
 
 def _manage_context(user, incident, *, errors=None, values=None) -> dict:
     return {
-        "can_change": user.has_perm("incidents.change_incident"),
+        "can_change": user.has_perm("incidents.manage_incidents"),
         "severities": [choice for choice in Severity.choices if choice[0] != Severity.UNKNOWN],
         "statuses": [
             (IncidentStatus.ACTIVE, "New"),

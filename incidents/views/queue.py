@@ -30,8 +30,8 @@ __all__ = ("incident_bulk", "incident_columns", "incident_merge", "incident_queu
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # past this the queue says "10,000+" (see BoundedPaginator)
-view_required = permission_required("incidents.view_incident", raise_exception=True)
-change_required = permission_required("incidents.change_incident", raise_exception=True)
+view_required = permission_required("incidents.view_security_data", raise_exception=True)
+change_required = permission_required("incidents.manage_incidents", raise_exception=True)
 
 
 def _results_only(request) -> bool:
@@ -58,7 +58,7 @@ def incident_queue_view(request):
         "classifications": Classification.choices,
         "determinations": _determination_choices(),
         "max_merge": MAX_MANUAL_MERGE,
-        "can_change": request.user.has_perm("incidents.change_incident"),
+        "can_change": request.user.has_perm("incidents.manage_incidents"),
         "next": request.get_full_path(),
     }
     if _results_only(request):

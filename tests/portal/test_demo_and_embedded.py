@@ -4,6 +4,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from incidents.models import Alert, DeviceGroup, Entity, Incident
+from incidents.selectors import entities_for
 from portal import embedded
 from portal.demo import DEMO_ACCOUNTS
 
@@ -22,9 +23,14 @@ def test_seed_demo_builds_the_estate_and_one_account_per_role(settings, capsys):
     for account in DEMO_ACCOUNTS:
         user = authenticate(username=account.username, password=account.password)
         assert user is not None, account.username
-        assert list(user.groups.values_list("name", flat=True)) == [account.role]
+        assignments = list(user.role_assignments.select_related("role__group").prefetch_related("device_groups"))
+        assert [(a.role.name, a.all_data) for a in assignments] == [(account.role, not account.device_groups)]
+        assert sorted(g.name for g in assignments[0].device_groups.all()) == sorted(account.device_groups)
     assert authenticate(username="admin", password="vigil-demo-admin").has_perm("resources.change_resourcelink")
     assert not authenticate(username="reader", password="vigil-demo-reader").has_perm("resources.change_resourcelink")
+    branch = authenticate(username="branch", password="vigil-demo-branch")
+    branch_devices = Entity.objects.filter(kind="device", device_group__name="Branch offices")
+    assert set(entities_for(branch).filter(kind="device")) == set(branch_devices)
     output = capsys.readouterr().out
     assert "16 new demo alerts" in output
     assert "0 new demo alerts" in output  # the second run re-sends nothing
