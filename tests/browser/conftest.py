@@ -47,5 +47,8 @@ def _data_from_migrations(transactional_db):
     migrations create (built-in roles, the seeded More resources), through the migrations' own functions.
     """
     import_module("permissions.migrations.0002_builtin_roles").create_builtin_roles(apps, None)
+    import_module("permissions.migrations.0004_more_builtin_roles_and_assignments").create_roles_and_assignments(
+        apps, None
+    )
     sync_builtin_role_permissions()
     import_module("resources.migrations.0002_seed_related_portals").seed(apps, None)
