@@ -28,10 +28,9 @@ own) serves the pages through the test Client, 3 warm-ups then `--repeat` timed 
 - queue: /incidents/ (the default view); queue_filtered: /incidents/?severity=high&status=active&q=<device> (the
   device of the scoped group that is in the most incidents); alert_queue: /alerts/; incident_page:
   /incidents/<id>/ (the open incident of the scoped group with the most alerts). User: a Security administrator.
-- scoped_*: the same pages for a Security operator restricted to one device group ("Servers", ~13 % of the
-  incidents) the way data scoping will restrict them: portal/scoping.py still gives every role all data, so the
-  queues are requested with their default view's filters plus ?device_group=<id>, which applies the same
-  `device_group_ids && ARRAY[...]` filter (the incident page is the same URL; `notes` in the output says so).
+- scoped_*: the same pages for a Security operator whose role assignment covers one device group ("Servers",
+  ~13 % of the incidents): data scoping adds `device_group_ids && ARRAY[...]` to every query (the incident page
+  is the same URL, an incident of that group).
 
 Figures (one JSON object on stdout; progress goes to stderr), milliseconds of server time: perf_counter around
 Client.get, i.e. URL resolution, middleware, session and user, view, queries and template rendering:
@@ -111,10 +110,6 @@ CHUNK_INCIDENTS = 1000
 WARMUP = 3
 DAY = 86_400.0
 SCOPED_GROUP = "Servers"
-# The queues' default views written out (incidents.incident_selectors.DEFAULT_FILTERS and the alert queue's), so
-# that a device-group filter can be added to them: any filter in the URL replaces the defaults.
-INCIDENT_DEFAULT_VIEW = "f=1&status=active&status=inProgress&severity=high&severity=medium&severity=low&range=6m"
-ALERT_DEFAULT_VIEW = "f=1&status=new&status=inProgress&range=7d"
 NULL = "\\N"  # COPY text format
 
 
@@ -1183,33 +1178,39 @@ def measure(repeat: int, targets: dict, database: str) -> tuple[dict, list[dict]
 
     logging.getLogger("django.request").setLevel(logging.CRITICAL)
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
 
+    from permissions.grants import grants_sync
+    from permissions.models import Role, RoleAssignment
+
+    group, device, incident = targets["scoped_group_id"], targets["filter_device"], targets["incident_id"]
     clients = {}
-    for name, role in (("all", "Security administrator"), ("scoped", "Security operator")):
+    for name, role, device_groups in (("all", "Security administrator", []), ("scoped", "Security operator", [group])):
         # get_or_create: --use-db measures a database an earlier run already signed these users up in.
         user, _ = get_user_model().objects.get_or_create(
             username=f"bench-queue-{name}", defaults={"email": f"bench-queue-{name}@vigil.example"}
         )
-        user.groups.add(Group.objects.get(name=role))
+        assignment, _ = RoleAssignment.objects.get_or_create(
+            role=Role.objects.get(group__name=role), user=user, defaults={"all_data": not device_groups}
+        )
+        assignment.device_groups.set(device_groups)
+        grants_sync(user_ids=[user.pk])
         clients[name] = Client()
         clients[name].force_login(user)
 
-    group, device, incident = targets["scoped_group_id"], targets["filter_device"], targets["incident_id"]
     filtered = f"/incidents/?severity=high&status=active&q={device}"
     pages = {
         "queue": ("all", "/incidents/"),
         "queue_filtered": ("all", filtered),
         "alert_queue": ("all", "/alerts/"),
         "incident_page": ("all", f"/incidents/{incident}/"),
-        # A scoped person's default views: the same default filters, restricted to their device group.
-        "scoped_queue": ("scoped", f"/incidents/?{INCIDENT_DEFAULT_VIEW}&device_group={group}"),
-        "scoped_queue_filtered": ("scoped", f"{filtered}&device_group={group}"),
-        "scoped_alert_queue": ("scoped", f"/alerts/?{ALERT_DEFAULT_VIEW}&device_group={group}"),
+        # A scoped person's default views: their role assignment restricts them to one device group.
+        "scoped_queue": ("scoped", "/incidents/"),
+        "scoped_queue_filtered": ("scoped", filtered),
+        "scoped_alert_queue": ("scoped", "/alerts/"),
         "scoped_incident_page": ("scoped", f"/incidents/{incident}/"),
     }
     results, errors = {}, []
@@ -1389,10 +1390,8 @@ def run(args: argparse.Namespace) -> dict:
         result["pages"] = pages
         result["errors"] = errors
         result["notes"] = [
-            "Scoping: portal/scoping.py gives every role all data until Permissions & roles; the scoped_* pages are "
-            f"requested with the default view's filters and ?device_group=<id of {SCOPED_GROUP!r}>, the "
-            "device_group_ids overlap filter that scoping will apply; scoped_incident_page is the same URL as "
-            "incident_page (an incident of that group), requested by the scoped user.",
+            f"Scoping: the scoped_* pages are requested by a Security operator assigned over {SCOPED_GROUP!r} only; "
+            "scoped_incident_page is the same URL as incident_page (an incident of that group).",
             "ratio_to_sql = page p95 / p95 of the page's own read statements replayed on the same connection.",
         ]
         return result

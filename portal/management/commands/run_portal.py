@@ -76,7 +76,7 @@ class Command(BaseCommand):
             "",
             f"Vigil is running at http://{host}:{port}/  (Ctrl-C stops the web server, worker and beat)",
             "Demo sign-ins:",
-            *(f"  {a.username:<8} / {a.password:<20} {a.role}" for a in DEMO_ACCOUNTS),
+            *(f"  {a.username:<8} / {a.password:<20} {a.role}{_scope_text(a)}" for a in DEMO_ACCOUNTS),
             "",
         ]
         self.stdout.write("\n".join(lines))
@@ -92,6 +92,10 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 _signal_group(child, signal.SIGKILL)
                 child.wait()
+
+
+def _scope_text(account) -> str:
+    return f" (device groups: {', '.join(account.device_groups)})" if account.device_groups else ""
 
 
 def _signal_group(child: subprocess.Popen, signum: int) -> None:
