@@ -1,11 +1,33 @@
 from django.contrib import admin
 
-from permissions.models import ApiToken, Role
+from permissions.models import ApiToken, Role, RoleAssignment
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """
+    Roles and assignments are changed in Permissions & roles, whose services keep the guardian grants and the
+    activity log; the Django admin only shows them.
+    """
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "is_builtin", "description"]
+class RoleAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "is_builtin", "require_two_factor", "description"]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["role", "user", "group", "all_data", "created_at"]
+    list_select_related = ["role__group", "user", "group"]
 
 
 @admin.register(ApiToken)
