@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 
 from permissions.models import ApiToken, Role, RoleAssignment
 
@@ -40,3 +42,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class UserGroupAdmin(GroupAdmin):
+    """
+    Groups of people, to whom roles are assigned. A role's own group is edited in Permissions & roles: changing
+    its permissions here would bypass the grants kept on device groups and the activity log.
+    """
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(role__isnull=True)
