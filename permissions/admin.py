@@ -51,8 +51,11 @@ admin.site.unregister(Group)
 class UserGroupAdmin(GroupAdmin):
     """
     Groups of people, to whom roles are assigned. A role's own group is edited in Permissions & roles: changing
-    its permissions here would bypass the grants kept on device groups and the activity log.
+    its permissions here would bypass the grants kept on device groups and the activity log. A people's group
+    holds rights only through role assignments, so it has no permissions field here.
     """
+
+    fields = ["name"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(role__isnull=True)
