@@ -43,6 +43,8 @@ def test_an_analyst_finds_reads_takes_classifies_and_resolves_an_incident(live_s
     page.set_viewport_size({"width": 1280, "height": 860})
     incident = story_of("ws-lon-002.corp.example")
     sign_in("analyst", ANALYST_PASSWORD)
+    expect(page).to_have_url(f"{live_server.url}/")
+    page.get_by_role("link", name="Incidents", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/incidents/")
     expect(page.get_by_test_id("incident-table")).to_be_visible()
     # The 24-hour timeline arrives after the table.

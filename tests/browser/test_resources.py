@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_an_administrator_edits_a_resource_link_in_place(live_server, page, sign_in, admin_user):
     sign_in("admin", PASSWORD)
-    expect(page).to_have_url(f"{live_server.url}/incidents/")
+    expect(page).to_have_url(f"{live_server.url}/")
     page.get_by_role("link", name="More resources").click()
     expect(page).to_have_url(f"{live_server.url}/resources/")
     rows = page.get_by_test_id("resource-row")
