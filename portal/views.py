@@ -1,23 +1,12 @@
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from portal.health import check_database, check_redis
-from portal.navigation import sections_for
 
-__all__ = ("healthz", "home")
-
-
-def home(request):
-    """Until the Home section has its cards, `/` opens the first section the user may see."""
-    sections = sections_for(request.user)
-    if not sections:
-        raise PermissionDenied("Your account has no access to any section of Vigil.")
-    return redirect(sections[0].url_name)
+__all__ = ("healthz",)
 
 
 # Monitors probe without a session or a CSRF token; the view only reads and answers GET alone.

@@ -90,3 +90,19 @@ document.addEventListener("DOMContentLoaded", () => {
     if (banner) banner.hidden = true;
   });
 });
+
+// Home cards load on their own: a card whose request fails (a server error the card view could not catch, or no
+// connection) shows the failure in its own place instead of a spinner that never stops.
+["htmx:responseError", "htmx:sendError"].forEach((name) => {
+  document.addEventListener(name, (event) => {
+    const body = event.detail.elt.closest?.("[data-card-body]");
+    if (!body) return;
+    body.setAttribute("aria-busy", "false");
+    body.innerHTML =
+      '<div class="alert alert-warning small mb-0" role="alert" data-card-error>This card could not be loaded. ' +
+      "Reload the page to try again.</div>";
+  });
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.elt.matches?.("[data-card-body]")) event.detail.elt.setAttribute("aria-busy", "false");
+});

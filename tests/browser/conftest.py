@@ -52,3 +52,4 @@ def _data_from_migrations(transactional_db):
     )
     sync_builtin_role_permissions()
     import_module("resources.migrations.0002_seed_related_portals").seed(apps, None)
+    import_module("portal.migrations.0006_home_cards").seed_home_cards(apps, None)
