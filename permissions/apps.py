@@ -8,7 +8,12 @@ class PermissionsConfig(AppConfig):
 
     def ready(self):
         from permissions import schema  # noqa: F401 - registers the OpenAPI description of bearer tokens
+        from permissions.catalogue import MANAGE_ROLES
         from permissions.signals import sync_builtin_role_permissions
+        from portal.navigation import Section, register_section
 
         # Connected without a sender: permissions of every app exist only after the last app has migrated.
         post_migrate.connect(sync_builtin_role_permissions, dispatch_uid="permissions.sync_builtin_roles")
+        register_section(
+            Section(label="Permissions & roles", url_name="permissions:roles", order=80, permission=MANAGE_ROLES)
+        )

@@ -3,17 +3,22 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from guardian.models import GroupObjectPermission
+from guardian.shortcuts import assign_perm, remove_perm
 
 from permissions.catalogue import catalogue_entry
 from permissions.grants import grants_sync, grants_sync_for_role
 from permissions.models import ApiToken, Role, RoleAssignment
+from portal.models import HomeCard
 from portal.services import activity_record
 
 __all__ = (
+    "TOKEN_MAX_LIFETIME_DAYS",
     "TOKEN_PREFIX",
     "api_token_create",
     "api_token_digest",
@@ -21,6 +26,7 @@ __all__ = (
     "assignment_create",
     "assignment_delete",
     "assignment_update",
+    "home_card_visibility_set",
     "role_create",
     "role_delete",
     "role_update",
@@ -28,6 +34,9 @@ __all__ = (
 
 TOKEN_PREFIX = "vgl_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
+# A token that never expires is a credential nobody remembers to rotate; a year is the longest the pages offer.
+TOKEN_MAX_LIFETIME_DAYS = 365
+HOME_CARD_PERMISSION = "portal.view_homecard"
 
 
 def api_token_digest(secret: str) -> str:
@@ -37,6 +46,7 @@ def api_token_digest(secret: str) -> str:
 @transaction.atomic
 def api_token_create(*, user, name: str, expires_at: datetime | None = None, actor=None) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret; the secret is never stored and cannot be shown again."""
+    name = _check_token_name(user, name)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -64,6 +74,53 @@ def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         activity_record(actor=actor, action="permissions.apitoken.revoked", target=token)
     return token
+
+
+def _check_token_name(user, name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Say what the token is for, e.g. 'SIEM forwarder'."})
+    if len(name) > ApiToken._meta.get_field("name").max_length:
+        raise ValidationError({"name": "Use at most 100 characters."})
+    if ApiToken.objects.filter(user=user, name=name).exists():
+        raise ValidationError({"name": f"{user.get_username()} already has a token named {name!r}; choose another."})
+    return name
+
+
+@transaction.atomic
+def home_card_visibility_set(*, role: Role, cards, actor) -> bool:
+    """
+    Show exactly `cards` on Home to the holders of `role`: django-guardian `view_homecard` on each card for the
+    role's group. Returns whether anything changed (only a change is logged).
+    """
+    wanted = {card.pk: card for card in cards}
+    content_type = ContentType.objects.get_for_model(HomeCard)
+    held = set(
+        GroupObjectPermission.objects.filter(
+            group_id=role.group_id, content_type=content_type, permission__codename="view_homecard"
+        ).values_list("object_pk", flat=True)
+    )
+    current = {card.pk: card for card in HomeCard.objects.filter(pk__in=[int(pk) for pk in held if pk.isdigit()])}
+    added = [card for pk, card in wanted.items() if pk not in current]
+    removed = [card for pk, card in current.items() if pk not in wanted]
+    if not added and not removed:
+        return False
+    for card in added:
+        assign_perm(HOME_CARD_PERMISSION, role.group, card)
+    for card in removed:
+        remove_perm(HOME_CARD_PERMISSION, role.group, card)
+    activity_record(
+        actor=actor,
+        action="permissions.role.home_cards_changed",
+        target=role,
+        changes={
+            "home_cards": {
+                "before": sorted(card.key for card in current.values()),
+                "after": sorted(card.key for card in wanted.values()),
+            }
+        },
+    )
+    return True
 
 
 def _catalogue_permissions(permissions: list[str]) -> list[Permission]:

@@ -1,0 +1,207 @@
+"""
+Device groups: the list, create, edit, delete, and which devices belong (by the group's name pattern, or picked by
+hand). Moving devices changes who sees their alerts and incidents; the services keep those in step.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incidents.models import DeviceGroup
+from incidents.services import device_groups as services
+from permissions.forms import DeviceGroupForm, DevicesForm
+from permissions.models import RoleAssignment
+from permissions.views import queries
+from permissions.views.common import add_service_error, manage_required, page_of
+
+__all__ = (
+    "device_group_add",
+    "device_group_apply",
+    "device_group_create",
+    "device_group_delete",
+    "device_group_detail",
+    "device_group_edit",
+    "device_group_list",
+    "device_group_remove",
+)
+
+FIELDS = ("name", "description", "rank", "device_name_pattern")
+PREVIEW_SHOWN = 10
+
+
+def _moved_text(moved: services.DevicesMoved) -> str:
+    if not moved.devices:
+        return "No device changed group."
+    return (
+        f"{moved.devices} device{'s' if moved.devices != 1 else ''} changed group; "
+        f"{moved.alerts} alert{'s' if moved.alerts != 1 else ''} and {moved.incidents} "
+        f"incident{'s' if moved.incidents != 1 else ''} now follow the new scope."
+    )
+
+
+@require_GET
+@manage_required
+def device_group_list(request):
+    groups = page_of(request, queries.device_groups_with_counts())
+    return render(request, "permissions/device_groups/list.html", {"tab": "device_groups", "groups": groups})
+
+
+def _pattern_preview(group: DeviceGroup) -> dict | None:
+    if not group.device_name_pattern:
+        return None
+    matching = services.devices_matching(group.device_name_pattern)
+    outside = matching.exclude(device_group=group)
+    return {
+        "matching": matching.count(),
+        "outside": outside.count(),
+        "examples": list(outside.select_related("device_group").order_by("display_name")[:PREVIEW_SHOWN]),
+    }
+
+
+def _detail_page(request, group: DeviceGroup, *, add_form=None, status=200):
+    search = request.GET.get("q", "")
+    context = {
+        "tab": "device_groups",
+        "group": group,
+        "devices": page_of(request, group.devices.order_by("display_name", "pk")),
+        "preview": _pattern_preview(group),
+        "search": search,
+        "found": queries.devices_found(search, exclude_group=group),
+        "picker_limit": queries.PICKER_LIMIT,
+        "assignments": list(
+            RoleAssignment.objects.filter(device_groups=group).select_related("role__group", "user", "group")
+        ),
+        "add_form": add_form,
+    }
+    return render(request, "permissions/device_groups/detail.html", context, status=status)
+
+
+@require_GET
+@manage_required
+def device_group_detail(request, pk: int):
+    return _detail_page(request, get_object_or_404(DeviceGroup, pk=pk))
+
+
+def _form_page(request, form, *, group=None, status=200):
+    context = {"tab": "device_groups", "form": form, "group": group}
+    return render(request, "permissions/device_groups/form.html", context, status=status)
+
+
+def _save(request, form, group: DeviceGroup | None):
+    """Create or update, and apply the pattern when asked: one transaction, so a failure changes nothing."""
+    values = {field: form.cleaned_data[field] for field in FIELDS}
+    with transaction.atomic():
+        if group is None:
+            group = services.device_group_create(actor=request.user, **values)
+        else:
+            group = services.device_group_update(device_group=group, actor=request.user, **values)
+        moved = None
+        if form.cleaned_data["apply_pattern"] and group.device_name_pattern:
+            moved = services.device_group_apply_pattern(device_group=group, actor=request.user)
+    return group, moved
+
+
+@require_http_methods(["GET", "POST"])
+@manage_required
+def device_group_create(request):
+    if request.method == "GET":
+        return _form_page(request, DeviceGroupForm())
+    form = DeviceGroupForm(request.POST)
+    if form.is_valid():
+        try:
+            group, moved = _save(request, form, None)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            text = f" {_moved_text(moved)}" if moved is not None else ""
+            messages.success(request, f"Created the device group {group.name}.{text}")
+            return redirect("permissions:device_group", pk=group.pk)
+    return _form_page(request, form, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+@manage_required
+def device_group_edit(request, pk: int):
+    group = get_object_or_404(DeviceGroup, pk=pk)
+    if request.method == "GET":
+        initial = {field: getattr(group, field) for field in FIELDS} | {"apply_pattern": False}
+        return _form_page(request, DeviceGroupForm(initial=initial), group=group)
+    form = DeviceGroupForm(request.POST)
+    if form.is_valid():
+        try:
+            group, moved = _save(request, form, group)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            text = f" {_moved_text(moved)}" if moved is not None else ""
+            messages.success(request, f"Saved the device group {group.name}.{text}")
+            return redirect("permissions:device_group", pk=group.pk)
+    return _form_page(request, form, group=group, status=422)
+
+
+@require_POST
+@manage_required
+def device_group_apply(request, pk: int):
+    group = get_object_or_404(DeviceGroup, pk=pk)
+    try:
+        moved = services.device_group_apply_pattern(device_group=group, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _moved_text(moved))
+    return redirect("permissions:device_group", pk=group.pk)
+
+
+@require_POST
+@manage_required
+def device_group_add(request, pk: int):
+    group = get_object_or_404(DeviceGroup, pk=pk)
+    form = DevicesForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, group, add_form=form, status=422)
+    moved = services.device_group_add_devices(
+        device_group=group, devices=form.cleaned_data["devices"], actor=request.user
+    )
+    messages.success(request, _moved_text(moved))
+    return redirect("permissions:device_group", pk=group.pk)
+
+
+@require_POST
+@manage_required
+def device_group_remove(request, pk: int):
+    group = get_object_or_404(DeviceGroup, pk=pk)
+    form = DevicesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Tick the devices to take out of the group.")
+        return redirect("permissions:device_group", pk=group.pk)
+    moved = services.device_group_remove_devices(
+        device_group=group, devices=form.cleaned_data["devices"], actor=request.user
+    )
+    messages.success(request, _moved_text(moved))
+    return redirect("permissions:device_group", pk=group.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@manage_required
+def device_group_delete(request, pk: int):
+    group = get_object_or_404(DeviceGroup, pk=pk)
+    context = {
+        "tab": "device_groups",
+        "group": group,
+        "device_count": group.devices.count(),
+        "assignments": list(
+            RoleAssignment.objects.filter(device_groups=group).select_related("role__group", "user", "group")
+        ),
+    }
+    if request.method == "GET":
+        return render(request, "permissions/device_groups/delete.html", context)
+    name = group.name
+    try:
+        services.device_group_delete(device_group=group, actor=request.user)
+    except ValidationError as error:
+        context["errors"] = error.messages
+        return render(request, "permissions/device_groups/delete.html", context, status=422)
+    messages.success(request, f"Deleted the device group {name}.")
+    return redirect("permissions:device_groups")
