@@ -11,12 +11,14 @@ import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 from django.db import connection, transaction
 from psycopg2.extras import Json, execute_values
 
 from incidents.ingestion.entities import PROCESS_FALLBACK_NAME, EntityRecord
 from incidents.ingestion.parse import ParsedAlert, parse_alert
+from incidents.models import DeviceGroup
 
 __all__ = ("IngestResult", "ingest_alerts")
 
@@ -111,6 +113,23 @@ def _device_group_ids(names: set[str]) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
+def _device_group_patterns() -> list[tuple[str, int]]:
+    """The device groups' name patterns, lowest rank first: the first that matches places a new device."""
+    return [
+        (pattern.lower(), group_id)
+        for group_id, pattern in DeviceGroup.objects.exclude(device_name_pattern="")
+        .order_by("rank", "name")
+        .values_list("pk", "device_name_pattern")
+    ]
+
+
+def _group_by_pattern(record, patterns: list[tuple[str, int]]) -> int | None:
+    if record.kind != "device":
+        return None
+    names = (record.display_name.lower(), record.key.lower())
+    return next((group_id for pattern, group_id in patterns if any(fnmatchcase(n, pattern) for n in names)), None)
+
+
 ENTITY_UPSERT = """
             INSERT INTO incidents_entity
                 (kind, key, display_name, attributes, first_seen, last_seen, device_group_id, os_platform,
@@ -121,7 +140,9 @@ ENTITY_UPSERT = """
                 attributes = incidents_entity.attributes || EXCLUDED.attributes,
                 first_seen = LEAST(incidents_entity.first_seen, EXCLUDED.first_seen),
                 last_seen = GREATEST(incidents_entity.last_seen, EXCLUDED.last_seen),
-                device_group_id = COALESCE(EXCLUDED.device_group_id, incidents_entity.device_group_id),
+                -- A device keeps the group it has: once here, membership is managed in Vigil (by hand or by a
+                -- group's name pattern), and a source's rbacGroupName only places devices that have none.
+                device_group_id = COALESCE(incidents_entity.device_group_id, EXCLUDED.device_group_id),
                 os_platform = COALESCE(NULLIF(EXCLUDED.os_platform, ''), incidents_entity.os_platform),
                 risk_score = COALESCE(NULLIF(EXCLUDED.risk_score, ''), incidents_entity.risk_score)
             -- Only when something changed: the same devices, users and IPs come back in request after request, and
@@ -130,7 +151,7 @@ ENTITY_UPSERT = """
             WHERE (incidents_entity.display_name, incidents_entity.device_group_id, incidents_entity.os_platform,
                    incidents_entity.risk_score)
                   IS DISTINCT FROM
-                  (NEW_DISPLAY_NAME, COALESCE(EXCLUDED.device_group_id, incidents_entity.device_group_id),
+                  (NEW_DISPLAY_NAME, COALESCE(incidents_entity.device_group_id, EXCLUDED.device_group_id),
                    COALESCE(NULLIF(EXCLUDED.os_platform, ''), incidents_entity.os_platform),
                    COALESCE(NULLIF(EXCLUDED.risk_score, ''), incidents_entity.risk_score))
                OR NOT incidents_entity.attributes @> EXCLUDED.attributes
@@ -151,6 +172,11 @@ def _upsert_entities(alerts: list[ParsedAlert]) -> EntityIds:
     if not records:
         return {}
     groups = _device_group_ids({r.device_group_name for r in records.values() if r.device_group_name})
+    patterns = (
+        _device_group_patterns()
+        if any(r.kind == "device" and not r.device_group_name for r in records.values())
+        else []
+    )
     seen = {}
     for alert in alerts:
         for key in _alert_entity_keys(alert):
@@ -164,7 +190,7 @@ def _upsert_entities(alerts: list[ParsedAlert]) -> EntityIds:
             record.display_name,
             Json(record.attributes),
             *seen[key],
-            groups.get(record.device_group_name),
+            groups.get(record.device_group_name) or _group_by_pattern(record, patterns),
             record.os_platform,
             record.risk_score,
         )

@@ -695,3 +695,42 @@ def test_a_resent_alert_keeps_its_device_groups():
     _ingest({**body, "evidence": [g.user("alice@corp.example")]})
 
     assert Alert.objects.get().device_group_ids == [DeviceGroup.objects.get(name="Finance workstations").pk]
+
+
+def test_a_device_keeps_the_group_it_was_moved_to_when_the_source_names_another():
+    _ingest(g.alert(evidence=[g.device("ws-fin-042.corp.example", rbacGroupName="Finance workstations")]))
+    chosen = DeviceGroupFactory(name="Executives")
+    Entity.objects.filter(kind="device").update(device_group=chosen)  # an admin moved it in Permissions & roles
+
+    later = _only(
+        _ingest(g.alert(evidence=[g.device("ws-fin-042.corp.example", rbacGroupName="Finance workstations")]))
+    )
+
+    assert Entity.objects.get(kind="device").device_group == chosen
+    assert later.device_group_ids == [chosen.pk]
+
+
+def test_a_new_device_without_a_named_group_joins_the_first_group_whose_pattern_matches_by_rank():
+    DeviceGroupFactory(name="All workstations", device_name_pattern="ws-*", rank=5)
+    london = DeviceGroupFactory(name="London", device_name_pattern="WS-LON-*", rank=1)
+    named = DeviceGroupFactory(name="Finance workstations")
+
+    alert = _only(
+        _ingest(
+            g.alert(
+                evidence=[
+                    g.device("ws-lon-007.corp.example"),
+                    g.device("ws-lon-008.corp.example", rbacGroupName="Finance workstations"),
+                    g.device("kiosk-3.corp.example"),
+                ]
+            )
+        )
+    )
+
+    devices = dict(Entity.objects.filter(kind="device").values_list("key", "device_group_id"))
+    assert devices == {
+        "ws-lon-007.corp.example": london.pk,
+        "ws-lon-008.corp.example": named.pk,  # the source's group comes first
+        "kiosk-3.corp.example": None,
+    }
+    assert alert.device_group_ids == sorted([london.pk, named.pk])
