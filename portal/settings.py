@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "guardian",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "portal",
     "incidents",
     "actioncenter",
@@ -57,10 +60,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified (or not) by a second factor; the two-factor gate below reads it.
+    "django_otp.middleware.OTPMiddleware",
     "portal.middleware.PortalLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages so that it can say why someone was signed out.
+    "permissions.account.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "permissions.account.middleware.TwoFactorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -141,6 +151,9 @@ CORRELATION_STOP_LIST = env.list("CORRELATION_STOP_LIST", default=[])
 CORRELATION_SWEEP_AFTER = timedelta(seconds=env.int("CORRELATION_SWEEP_AFTER_SECONDS", default=60))
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in while its username and address are locked out (django-axes). It checks nothing
+    # else: axes' own AxesBackend would also grant permissions through plain group membership.
+    "permissions.account.backends.LockoutBackend",
     # Permissions come from role assignments (users and their groups), not from group membership.
     "permissions.backends.RoleAssignmentBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -154,7 +167,31 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
+# A sign-in lasts SESSION_COOKIE_AGE at most however busy it is, and ends sooner after SESSION_IDLE_TIMEOUT without a
+# request (permissions.account.middleware.SessionExpiryMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=int(timedelta(hours=12).total_seconds()))
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=int(timedelta(minutes=30).total_seconds()))
+if not 0 < SESSION_IDLE_TIMEOUT <= SESSION_COOKIE_AGE:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT must be between 1 and SESSION_COOKIE_AGE seconds.")
+
+# Lockout after repeated failed sign-ins (django-axes). Counted per username and client address together, so that
+# someone guessing from one place cannot lock the real person out from theirs; a successful sign-in starts over.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked out do not push the end of the lockout further, so the lockout page can say when.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "permissions.account.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "permissions.account.network.client_ip"
+# Behind reverse proxies, the client address is the one the outermost of this many trusted proxies saw, read from
+# X-Forwarded-For; 0 (no proxy) trusts no header, since anyone can send one.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+
+# Two-factor sign-in (django-otp, TOTP): optional for everyone, required for holders of a role that says so.
+OTP_TOTP_ISSUER = "Vigil"
 # guardian: no anonymous user row; every request past the login page is a signed-in person or a token.
 ANONYMOUS_USER_NAME = None
 
