@@ -13,8 +13,9 @@ from portal.templatetags.vigil import severity_badge, when
 __all__ = ("alert_rows",)
 
 
-def alert_rows(alerts, *, can_change: bool, can_view_incident: bool) -> list[SafeString]:
-    return [_row(alert, can_change, can_view_incident) for alert in alerts]
+def alert_rows(alerts, *, can_change: bool, visible_incidents: set[int]) -> list[SafeString]:
+    """`visible_incidents`: the ids of the rows' incidents the reader may open (page_selectors.visible_incident_ids)."""
+    return [_row(alert, can_change, alert.incident_id in visible_incidents) for alert in alerts]
 
 
 def _row(alert, can_change: bool, can_view_incident: bool) -> SafeString:
@@ -65,7 +66,7 @@ def _incident(alert, can_view_incident: bool) -> SafeString:
     if not alert.incident_id:
         return mark_safe('<span class="text-muted">Not yet correlated</span>')
     if not can_view_incident:
-        # Without the right to view incidents, only that there is one: not its name.
+        # An incident outside the reader's scope: only that there is one, not its name.
         return format_html("#{}", alert.incident_id)
     name = Truncator(alert.incident.display_name).chars(40)
     return format_html(

@@ -1,6 +1,10 @@
 """
 One FilterSet per queue, shared by the pages and the API. Every value lives in the URL, so a view can be
 bookmarked and shared.
+
+The querysets they filter are already scoped; what the filters themselves look up is scoped too: the device groups
+offered are the reader's, and the incident search resolves only entities the reader may see (otherwise whether a
+name finds nothing or finds incidents by name would tell that an entity out of scope exists).
 """
 
 from datetime import timedelta
@@ -19,7 +23,9 @@ from incidents.choices import (
     ServiceSource,
     Severity,
 )
-from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
+from incidents.models import Alert, DeviceGroup, Incident, IncidentEntity
+from incidents.selectors import entities_for
+from permissions.selectors import device_groups_for
 
 __all__ = ("FILTER_MARKER", "TIME_RANGES", "AlertFilterSet", "FilterRequest", "IncidentFilterSet", "with_defaults")
 
@@ -76,6 +82,14 @@ class _QueueFilterSet(django_filters.FilterSet):
 
     time_field = "created_at"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Device groups out of the reader's scope are not choices: naming one is an invalid value, like a bad id.
+        self.filters["device_group"].queryset = device_groups_for(self._user())
+
+    def _user(self):
+        return getattr(self.request, "user", None)
+
     def filter_range(self, queryset, name, value):
         return queryset.filter(**{f"{self.time_field}__gte": timezone.now() - TIME_RANGES[value]})
 
@@ -90,7 +104,7 @@ class _QueueFilterSet(django_filters.FilterSet):
         if value == "unassigned":
             return queryset.filter(assigned_to="")
         if value == "me":
-            user = getattr(self.request, "user", None)
+            user = self._user()
             return queryset.filter(assigned_to=user.get_username()) if user else queryset.none()
         return queryset.filter(assigned_to__iexact=value)
 
@@ -136,11 +150,12 @@ class IncidentFilterSet(_QueueFilterSet):
             return queryset
         # A term that names an entity (its canonical key, or its name in any case) finds the incidents that entity is
         # in; any other term is looked for in incident names. Both ways are index-driven (the (kind, key) index, an
-        # index on UPPER(display_name), the links), except the name search, which reads the filtered incidents.
+        # index on UPPER(display_name), the links), except the name search, which reads the filtered incidents. Only
+        # entities the reader may see count, so that an entity out of scope reads as any other word.
         entity_ids = list(
-            Entity.objects.filter(
-                Q(kind__in=EntityKind.values, key=value.lower()) | Q(display_name__iexact=value)
-            ).values_list("pk", flat=True)[:100]
+            entities_for(self._user())
+            .filter(Q(kind__in=EntityKind.values, key=value.lower()) | Q(display_name__iexact=value))
+            .values_list("pk", flat=True)[:100]
         )
         if entity_ids:
             condition = Q(pk__in=IncidentEntity.objects.filter(entity_id__in=entity_ids).values("incident_id"))

@@ -1,6 +1,7 @@
 """
 Reads for the incident queue and the incident page. The queue starts from the scoped `incidents_for`; the page's
-reads take an incident the view already fetched through it, and read its alerts through `alerts_for`.
+reads take an incident the view already fetched through it, and read its alerts through `alerts_for` and its
+entities through `entities_for`: an incident in scope can hold alerts and devices that are not.
 """
 
 from datetime import timedelta
@@ -10,9 +11,10 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from incidents.filters import FilterRequest, IncidentFilterSet, with_defaults
-from incidents.models import Alert, Comment, Evidence, Incident, IncidentEntity
+from incidents.models import Comment, Evidence, Incident, IncidentEntity
 from incidents.queue_columns import order_by
 from incidents.selectors import alerts_for, entities_for, incidents_for
+from permissions.catalogue import MANAGE_INCIDENTS
 from portal.selectors import activity_for
 
 __all__ = (
@@ -23,6 +25,7 @@ __all__ = (
     "incident_evidence",
     "incident_graph_data",
     "incident_queue",
+    "may_change_incident",
     "queue_timeline",
     "similar_incidents",
 )
@@ -71,6 +74,13 @@ def _per_hour(queryset, field: str, start) -> dict:
     )
 
 
+def may_change_incident(user, incident: Incident) -> bool:
+    """Whether the manage pane applies: the right to manage incidents, over a scope that holds this one."""
+    if not user.has_perm(MANAGE_INCIDENTS):
+        return False
+    return incidents_for(user, action="change").filter(pk=incident.pk).exists()
+
+
 def incident_alerts(user, incident: Incident):
     return alerts_for(user).filter(incident=incident).order_by("first_activity", "id")
 
@@ -105,7 +115,7 @@ def incident_graph_data(user, incident: Incident) -> dict:
     alerts = list(incident_alerts(user, incident).values("id", "title", "severity", "first_activity"))
     alert_ids = [alert["id"] for alert in alerts]
     links = (
-        Evidence.objects.filter(alert_id__in=alert_ids, entity__isnull=False)
+        Evidence.objects.filter(alert_id__in=alert_ids, entity__in=entities_for(user))
         .values_list("alert_id", "entity_id", "entity__kind", "entity__display_name", "roles")
         .distinct()
     )
@@ -121,8 +131,8 @@ def similar_incidents(user, incident: Incident, *, limit: int = 5) -> list[Incid
     Other incidents sharing entities or alert titles with this one, the most shared first; each carries
     `shared_entities` and `shared_titles`.
     """
-    entity_ids = incident.entity_links.values("entity_id")
-    titles = Alert.objects.filter(incident=incident).values("title")
+    entity_ids = incident.entity_links.filter(entity__in=entities_for(user)).values("entity_id")
+    titles = alerts_for(user).filter(incident=incident).values("title")
     by_entities = dict(
         IncidentEntity.objects.filter(entity_id__in=entity_ids, incident__in=incidents_for(user))
         .exclude(incident=incident)

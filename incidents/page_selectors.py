@@ -17,6 +17,8 @@ from incidents.choices import AlertStatus, EntityKind, IncidentStatus
 from incidents.filters import AlertFilterSet, FilterRequest, with_defaults
 from incidents.models import Alert, Entity, Evidence, Incident, IncidentEntity
 from incidents.selectors import alerts_for, entities_for, incidents_for
+from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
+from portal.scoping import data_scope
 
 __all__ = (
     "DEFAULT_FILTERS",
@@ -31,8 +33,10 @@ __all__ = (
     "entity_for_page",
     "entity_incidents",
     "incident_choices_for_move",
+    "may_change_alert",
     "process_tree",
     "visible_entity_ids",
+    "visible_incident_ids",
     "with_impacted_assets",
 )
 
@@ -111,6 +115,25 @@ def with_impacted_assets(user, alerts: list[Alert]) -> list[Alert]:
 
 def alert_for_page(user, pk: int, *, action: str = "view") -> Alert | None:
     return alerts_for(user, action=action).select_related("incident").filter(pk=pk).first()
+
+
+def may_change_alert(user, alert: Alert) -> bool:
+    """Whether the manage, comment and move forms apply: the right to manage alerts over a scope holding this one."""
+    if not user.has_perm(MANAGE_INCIDENTS):
+        return False
+    return alerts_for(user, action="change").filter(pk=alert.pk).exists()
+
+
+def visible_incident_ids(user, incident_ids) -> set[int]:
+    """
+    Which of these incidents the user may open. An alert in scope normally sits in an incident in scope, but not
+    always (a device that moved to another group since its alert came in), so names and links ask. No query for
+    a reader over all data.
+    """
+    ids = {pk for pk in incident_ids if pk}
+    if not ids or data_scope(user, VIEW_SECURITY_DATA).all_data:
+        return ids
+    return set(incidents_for(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def alert_evidence(alert: Alert) -> list[Evidence]:

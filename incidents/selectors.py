@@ -1,13 +1,37 @@
-"""Reads of the shared security model, always scoped through portal.scoping.restrict."""
+"""
+Reads of the shared security model, always scoped through portal.scoping.restrict.
 
-from incidents.models import Alert, Entity, Incident
+Alerts and incidents are scoped by their device groups; entities by their own group (devices) or by the alerts they
+appear in (everything else). Writes find their rows through `incidents_to_change` / `alerts_to_change`, inside
+their transaction, so that an object that left the actor's scope since the page was loaded is refused.
+"""
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, OuterRef
+
+from incidents.choices import EntityKind
+from incidents.models import Alert, Entity, Evidence, Incident
 from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
-from portal.scoping import restrict
+from portal.scoping import data_scope, restrict
 
-__all__ = ("alerts_for", "entities_for", "incidents_for")
+__all__ = (
+    "OutOfScope",
+    "alerts_for",
+    "alerts_to_change",
+    "entities_for",
+    "incidents_for",
+    "incidents_to_change",
+)
 
 # What each action on alerts and incidents needs, in the user's data scope.
 ACTION_PERMISSIONS = {"view": VIEW_SECURITY_DATA, "change": MANAGE_INCIDENTS}
+
+
+class OutOfScope(ObjectDoesNotExist):
+    """
+    The object does not exist, or the actor may not (or no longer) reach it with the action. One exception for both,
+    so that an answer never tells whether an object outside someone's scope exists; views answer 404.
+    """
 
 
 def incidents_for(user, *, action: str = "view"):
@@ -18,7 +42,37 @@ def alerts_for(user, *, action: str = "view"):
     return restrict(Alert.objects.all(), user, permission=ACTION_PERMISSIONS[action])
 
 
+def incidents_to_change(actor):
+    """The incidents a write may touch: the actor's change scope, or every incident for the system (actor None)."""
+    return Incident.objects.all() if actor is None else incidents_for(actor, action="change")
+
+
+def alerts_to_change(actor):
+    """The alerts a write may touch: the actor's change scope, or every alert for the system (actor None)."""
+    return Alert.objects.all() if actor is None else alerts_for(actor, action="change")
+
+
 def entities_for(user):
-    # Devices carry their group; other entities are visible through the alerts they appear in (Permissions &
-    # roles narrows this for scoped users).
-    return restrict(Entity.objects.all(), user, permission=VIEW_SECURITY_DATA, device_groups_field="device_group")
+    """
+    A device when its device group is in scope; any other entity (user, address, file, ...) when it appears in an
+    alert in scope, so that a name only out-of-scope alerts carry never reaches a scoped reader. The second test is
+    an EXISTS over the entity's evidence (the (entity, alert) index) to its alerts' device groups.
+    """
+    scope = data_scope(user, VIEW_SECURITY_DATA)
+    if scope.all_data:
+        return Entity.objects.all()
+    if scope.is_empty:
+        return Entity.objects.none()
+    devices = restrict(
+        Entity.objects.filter(kind=EntityKind.DEVICE),
+        user,
+        permission=VIEW_SECURITY_DATA,
+        device_groups_field="device_group",
+    )
+    seen_in_scope = restrict(
+        Evidence.objects.filter(entity=OuterRef("pk")),
+        user,
+        permission=VIEW_SECURITY_DATA,
+        device_groups_field="alert__device_group_ids",
+    )
+    return devices | Entity.objects.exclude(kind=EntityKind.DEVICE).filter(Exists(seen_in_scope))

@@ -2,6 +2,10 @@
 What people change on an incident or an alert, with the rules of the domain enforced here rather than in views:
 resolving an incident resolves its active alerts; assigning an incident assigns its alerts; a determination must
 belong to the classification; every change is in the activity log with who, what, before and after.
+
+Each write finds its row through the actor's scope inside its transaction (`incidents_to_change`,
+`alerts_to_change`) and locks it there: an object that left the actor's data scope since the page was loaded is
+refused with `OutOfScope`, never changed. The system (actor None) reaches everything.
 """
 
 from django.core.exceptions import ValidationError
@@ -10,6 +14,7 @@ from django.utils import timezone
 
 from incidents.choices import AlertStatus, Classification, Determination, IncidentStatus, Severity
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Incident
+from incidents.selectors import OutOfScope, alerts_to_change, incidents_to_change
 from portal.services import activity_record, activity_record_many, changes_between, snapshot
 
 __all__ = (
@@ -20,6 +25,8 @@ __all__ = (
     "comment_add",
     "determinations_offered",
     "incident_update",
+    "locked_alert",
+    "locked_incident",
 )
 
 DETERMINATIONS_BY_CLASSIFICATION = {
@@ -120,6 +127,25 @@ def _normalise_tags(tags) -> list[str]:
     return list(dict.fromkeys(cleaned))
 
 
+def locked_incident(actor, incident_id: int, *, no_key: bool = False) -> Incident:
+    """
+    The incident, locked for the caller's transaction, when `actor` may change it now; OutOfScope otherwise.
+    `no_key` takes the lighter lock of a write that leaves the row itself alone (a comment).
+    """
+    incident = incidents_to_change(actor).select_for_update(no_key=no_key).filter(pk=incident_id).first()
+    if incident is None:
+        raise OutOfScope(f"There is no incident {incident_id} that you may change.")
+    return incident
+
+
+def locked_alert(actor, alert_id: int, *, no_key: bool = False) -> Alert:
+    """The alert, locked for the caller's transaction, when `actor` may change it now; OutOfScope otherwise."""
+    alert = alerts_to_change(actor).select_for_update(no_key=no_key).filter(pk=alert_id).first()
+    if alert is None:
+        raise OutOfScope(f"There is no alert {alert_id} that you may change.")
+    return alert
+
+
 @transaction.atomic
 def incident_update(*, incident_id: int, actor, **values) -> Incident:
     """
@@ -129,7 +155,7 @@ def incident_update(*, incident_id: int, actor, **values) -> Incident:
     unknown = set(values) - set(INCIDENT_FIELDS)
     if unknown:
         raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} on an incident.")
-    incident = Incident.objects.select_for_update().get(pk=incident_id)
+    incident = locked_incident(actor, incident_id)
     if incident.status == IncidentStatus.REDIRECTED:
         raise ValidationError(
             f"Incident {incident.pk} was merged into incident {incident.redirect_incident_id}; change that one."
@@ -216,7 +242,7 @@ def alert_update(*, alert_id: int, actor, **values) -> Alert:
     unknown = set(values) - set(ALERT_FIELDS)
     if unknown:
         raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} on an alert.")
-    alert = Alert.objects.select_for_update().get(pk=alert_id)
+    alert = locked_alert(actor, alert_id)
     before = snapshot(alert, ALERT_FIELDS)
     if "status" in values and values["status"] != alert.status and values["status"] not in SETTABLE_ALERT_STATUSES:
         raise ValidationError({"status": f"{values['status']!r} is not a status to set on an alert."})
@@ -249,9 +275,13 @@ def comment_add(*, actor, text: str, incident_id: int | None = None, alert_id: i
         raise ValidationError({"text": "Write something first."})
     if len(text) > COMMENT_MAX_LENGTH:
         raise ValidationError({"text": f"A comment is at most {COMMENT_MAX_LENGTH:,} characters."})
+    # Commenting needs the right to manage the incident or alert, in scope at the time of writing.
+    if incident_id is not None:
+        target = locked_incident(actor, incident_id, no_key=True)
+    else:
+        target = locked_alert(actor, alert_id, no_key=True)
     comment = Comment.objects.create(
         incident_id=incident_id, alert_id=alert_id, author=actor, author_name=actor.get_username(), text=text
     )
-    target = Incident.objects.get(pk=incident_id) if incident_id else Alert.objects.get(pk=alert_id)
     activity_record(actor=actor, action="incidents.comment.added", target=target, message=text[:300])
     return comment

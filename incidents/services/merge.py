@@ -4,6 +4,10 @@ Merging incidents and moving alerts between incidents: one mechanism for correla
 A merge moves the sources' alerts, entity links and tags to the target; each source becomes `redirected` with
 `redirect_incident` set, and both activity logs say so. Moving an alert to another (or a new) incident is the same
 operation for one alert.
+
+A person's merge or move finds every incident and alert it changes through their scope inside the transaction
+(`incidents_to_change`, `alerts_to_change`) and is refused with OutOfScope when one of them left it since the page
+was loaded. Correlation (actor None) merges through `incidents_merge_locked` and reaches everything.
 """
 
 from django.core.exceptions import ValidationError
@@ -12,6 +16,8 @@ from django.utils import timezone
 
 from incidents.choices import Classification, Determination, IncidentStatus
 from incidents.models import Alert, Incident
+from incidents.selectors import OutOfScope, incidents_to_change
+from incidents.services.incidents import locked_alert
 from incidents.services.rollups import incident_refresh
 from portal.services import activity_record
 
@@ -116,12 +122,11 @@ def incidents_merge(*, target_id: int, source_ids: list[int], actor, reason: str
         raise ValidationError(f"At most {MAX_MANUAL_MERGE} incidents can be merged at once.")
     if not reason or not reason.strip():
         raise ValidationError("Give a reason for merging.")
-    locked = {
-        i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=[target_id, *source_ids]).order_by("pk")
-    }
-    missing = [pk for pk in [target_id, *source_ids] if pk not in locked]
+    ids = [target_id, *source_ids]
+    locked = {i.pk: i for i in incidents_to_change(actor).select_for_update().filter(pk__in=ids).order_by("pk")}
+    missing = [pk for pk in ids if pk not in locked]
     if missing:
-        raise Incident.DoesNotExist(f"No incident {missing[0]}.")
+        raise OutOfScope(f"There is no incident {missing[0]} that you may change.")
     incidents = list(locked.values())
     if any(incident.status == IncidentStatus.REDIRECTED for incident in incidents):
         raise ValidationError("An incident that was already merged cannot be merged again; use its target.")
@@ -134,16 +139,18 @@ def incidents_merge(*, target_id: int, source_ids: list[int], actor, reason: str
 @transaction.atomic
 def alert_move(*, alert_id: int, actor, reason: str, incident_id: int | None = None) -> Alert:
     """Move an alert to another incident, or to a new one when `incident_id` is None."""
-    alert = Alert.objects.select_for_update().get(pk=alert_id)
+    alert = locked_alert(actor, alert_id)
     source_id = alert.incident_id
     if incident_id is not None and incident_id == source_id:
         raise ValidationError("The alert is already in that incident.")
     ids = sorted(filter(None, {source_id, incident_id}))
     locked = {i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     if incident_id is not None:
+        # The alert's own incident moves with it whatever the scope; the target must be one the actor may change.
         target = locked.get(incident_id)
-        if target is None:
-            raise Incident.DoesNotExist(f"No incident {incident_id}.")
+        out_of_scope = actor is not None and not incidents_to_change(actor).filter(pk=incident_id).exists()
+        if target is None or out_of_scope:
+            raise OutOfScope(f"There is no incident {incident_id} that you may change.")
         if target.status == IncidentStatus.REDIRECTED:
             raise ValidationError(
                 f"Incident {incident_id} was merged into {target.redirect_incident_id}; use that one."

@@ -28,9 +28,9 @@ from incidents.choices import (
     Severity,
 )
 from incidents.filters import FILTER_MARKER, TIME_RANGES
-from incidents.models import COMMENT_MAX_LENGTH, Alert, DeviceGroup, Incident
+from incidents.models import COMMENT_MAX_LENGTH, Alert, Incident
 from incidents.naming import KILL_CHAIN, category_label
-from incidents.selectors import alerts_for, incidents_for
+from incidents.selectors import OutOfScope, alerts_for, incidents_for
 from incidents.services.incidents import (
     ASSIGNEE_MAX_LENGTH,
     SETTABLE_ALERT_STATUSES,
@@ -40,6 +40,7 @@ from incidents.services.incidents import (
     determinations_offered,
 )
 from incidents.services.merge import alert_move
+from permissions.selectors import device_groups_for
 from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
 from portal.selectors import activity_for
@@ -128,10 +129,9 @@ def _queue_context(request, params, **extra) -> dict:
         alert.category_text = category_label(alert.category) if alert.category else ""
     form = queue.filterset.form
     can_change = request.user.has_perm("incidents.manage_incidents")
+    visible_incidents = page_selectors.visible_incident_ids(request.user, [alert.incident_id for alert in rows])
     return {
-        "row_html": alert_rows(
-            rows, can_change=can_change, can_view_incident=request.user.has_perm("incidents.view_security_data")
-        ),
+        "row_html": alert_rows(rows, can_change=can_change, visible_incidents=visible_incidents),
         "queue": queue,
         "form": form,
         "page": page,
@@ -140,7 +140,7 @@ def _queue_context(request, params, **extra) -> dict:
         "filter_marker": FILTER_MARKER,
         "filter_errors": _filter_errors(form),
         "active_filters": _active_filters(form) if form.is_valid() else [],
-        "checks": _filter_checks(form),
+        "checks": _filter_checks(request.user, form),
         "range_choice": queue.range_choice,
         "range_labels": RANGE_LABELS,
         "categories": [(value, category_label(value)) for value in KILL_CHAIN],
@@ -153,8 +153,8 @@ def _queue_context(request, params, **extra) -> dict:
     }
 
 
-def _filter_checks(form) -> list[dict]:
-    """The multiple-choice filters as lists of checkboxes, with what the URL ticks."""
+def _filter_checks(user, form) -> list[dict]:
+    """The multiple-choice filters as lists of checkboxes, with what the URL ticks; only device groups in scope."""
     groups = [
         ("status", [choice for choice in AlertStatus.choices]),
         ("severity", list(reversed(Severity.choices))),
@@ -162,7 +162,7 @@ def _filter_checks(form) -> list[dict]:
         ("detection_source", DetectionSource.choices),
         ("classification", Classification.choices),
         ("determination", Determination.choices),
-        ("device_group", [(str(group.pk), group.name) for group in DeviceGroup.objects.order_by("rank", "name")]),
+        ("device_group", [(str(group.pk), group.name) for group in device_groups_for(user).order_by("rank", "name")]),
     ]
     checks = []
     for name, choices in groups:
@@ -285,8 +285,8 @@ def alert_bulk(request):
             failed.append(
                 {"id": alert_id, "title": changeable[alert_id], "reason": " ".join(validation_messages(error))}
             )
-        except Alert.DoesNotExist:
-            failed.append({"id": alert_id, "title": changeable[alert_id], "reason": "The alert no longer exists."})
+        except OutOfScope:
+            failed.append({"id": alert_id, "title": "", "reason": "No such alert, or not one you may change."})
         else:
             updated.append(alert_id)
 
@@ -394,7 +394,9 @@ def _move_context(user, alert: Alert, form: AlertMoveForm | None = None, moved: 
             "destination": (form.data.get("destination") if form is not None else None) or "existing",
             "choices": page_selectors.incident_choices_for_move(user, alert),
             "moved": moved,
-        }
+        },
+        # An alert in scope may sit in an incident that is not (a device moved groups since): then only its number.
+        "incident_visible": alert.incident_id in page_selectors.visible_incident_ids(user, [alert.incident_id]),
     }
 
 
@@ -419,7 +421,7 @@ def _detail_context(request, alert: Alert, **parts) -> dict:
         "visible_entities": page_selectors.visible_entity_ids(user, evidence),
         "process_tree": page_selectors.process_tree(evidence),
         "history": list(activity_for(alert)[:50]),
-        "can_change": user.has_perm("incidents.manage_incidents"),
+        "can_change": page_selectors.may_change_alert(user, alert),
         "similar_url": reverse("incidents:alert_queue") + "?" + _similar_query(alert),
     }
     context.update(parts.get("manage") or _manage_context(user, alert))
@@ -455,6 +457,8 @@ def alert_manage(request, pk: int):
         try:
             if values:
                 alert_update(alert_id=alert.pk, actor=request.user, **values)
+        except OutOfScope as error:
+            raise Http404("No such alert.") from error
         except ValidationError as error:
             _add_service_errors(form, error)
         else:
@@ -479,6 +483,8 @@ def alert_comment(request, pk: int):
     text = request.POST.get("text", "")
     try:
         comment_add(actor=request.user, text=text, alert_id=alert.pk)
+    except OutOfScope as error:
+        raise Http404("No such alert.") from error
     except ValidationError as error:
         comments = _comments_context(alert, error=" ".join(validation_messages(error)), text=text)
         if request.htmx:
@@ -509,8 +515,11 @@ def alert_move_view(request, pk: int):
                 )
             except ValidationError as error:
                 _add_service_errors(form, error)
-            except Incident.DoesNotExist:
-                form.add_error("incident", f"There is no incident {target_id}.")
+            except OutOfScope as error:
+                # The alert or the target left the person's scope between the check above and the move.
+                if page_selectors.alert_for_page(request.user, alert.pk, action="change") is None:
+                    raise Http404("No such alert.") from error
+                form.add_error("incident", f"There is no incident {target_id} that you may change.")
             else:
                 alert = page_selectors.alert_for_page(request.user, moved.pk)
                 if request.htmx:

@@ -49,7 +49,12 @@ def entity_detail(request, pk: int):
     for alert in alerts:
         verdict = alert.entity_verdict
         alert.entity_verdict_label = EvidenceVerdict(verdict).label if verdict in EvidenceVerdict.values else verdict
-    context = {"entity": entity, "alerts_page": alerts_page, "alerts": alerts}
+    context = {
+        "entity": entity,
+        "alerts_page": alerts_page,
+        "alerts": alerts,
+        "visible_incidents": page_selectors.visible_incident_ids(request.user, [alert.incident_id for alert in alerts]),
+    }
     if request.htmx and request.htmx.target == ALERTS_ID:
         return render(request, "incidents/entities/partials/alerts.html", context)
     incidents = page_selectors.entity_incidents(request.user, entity)

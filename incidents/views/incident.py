@@ -20,11 +20,13 @@ from incidents.incident_selectors import (
     incident_entities,
     incident_evidence,
     incident_graph_data,
+    may_change_incident,
     similar_incidents,
 )
 from incidents.models import Incident
 from incidents.naming import category_label, sort_categories
-from incidents.selectors import incidents_for
+from incidents.page_selectors import visible_entity_ids
+from incidents.selectors import OutOfScope, incidents_for
 from incidents.services.incidents import comment_add, determinations_offered, incident_update
 from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
@@ -63,7 +65,7 @@ def incident_detail(request, pk: int):
     context = {"incident": incident, "tab": tab, "tabs": TABS, **tab_context}
     if request.htmx and request.htmx.target == "incident-tab":
         return render(request, f"incidents/tabs/{tab}.html", context)
-    context.update(_manage_context(request.user, incident))
+    context.update(_manage_context(request.user, incident, can_change=may_change_incident(request.user, incident)))
     return render(request, "incidents/detail.html", context)
 
 
@@ -76,7 +78,8 @@ def _tab_context(user, incident, tab: str, page=None) -> dict:
     if tab == "assets":
         return {"entities_by_kind": _by_kind(incident_entities(user, incident))}
     if tab == "evidence":
-        return {"evidence": incident_evidence(user, incident)}
+        evidence = list(incident_evidence(user, incident))
+        return {"evidence": evidence, "visible_entities": visible_entity_ids(user, evidence)}
     if tab == "summary":
         return {
             "tactics": [category_label(c) for c in sort_categories(incident.categories)],
@@ -93,9 +96,9 @@ def _by_kind(entities) -> list[tuple[str, list]]:
     return list(grouped.items())
 
 
-def _manage_context(user, incident, *, errors=None, values=None) -> dict:
+def _manage_context(user, incident, *, can_change: bool, errors=None, values=None) -> dict:
     return {
-        "can_change": user.has_perm("incidents.manage_incidents"),
+        "can_change": can_change,
         "severities": [choice for choice in Severity.choices if choice[0] != Severity.UNKNOWN],
         "statuses": [
             (IncidentStatus.ACTIVE, "New"),
@@ -175,12 +178,14 @@ def incident_manage(request, pk: int):
     values = _manage_values(request)
     try:
         incident_update(incident_id=incident.pk, actor=request.user, **values)
+    except OutOfScope as error:
+        raise Http404("No such incident.") from error
     except ValidationError as error:
         errors = error.message_dict if hasattr(error, "message_dict") else {"__all__": error.messages}
         incident.refresh_from_db()
         context = {
             "incident": incident,
-            **_manage_context(request.user, incident, errors=errors, values=request.POST),
+            **_manage_context(request.user, incident, can_change=True, errors=errors, values=request.POST),
         }
         if request.htmx:
             return render(request, "incidents/partials/manage.html", context, status=422)
@@ -218,6 +223,8 @@ def incident_comment(request, pk: int):
     incident = _incident(request.user, pk, action="change")
     try:
         comment_add(actor=request.user, text=request.POST.get("text", ""), incident_id=incident.pk)
+    except OutOfScope as error:
+        raise Http404("No such incident.") from error
     except ValidationError as error:
         messages.error(request, " ".join(validation_messages(error)))
     else:

@@ -16,11 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents.choices import Classification, Determination, IncidentStatus
 from incidents.filters import FILTER_MARKER
 from incidents.incident_selectors import incident_queue, queue_timeline
-from incidents.models import DeviceGroup, Incident
+from incidents.models import Incident
 from incidents.queue_columns import COLUMNS, PREFERENCE_KEY, columns_from, reorder, rows_of
-from incidents.selectors import incidents_for
+from incidents.selectors import OutOfScope, incidents_for
 from incidents.services.incidents import determinations_offered, incident_update
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
+from permissions.selectors import device_groups_for
 from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
 from portal.selectors import preference_get
@@ -63,7 +64,9 @@ def incident_queue_view(request):
     }
     if _results_only(request):
         return render(request, "incidents/partials/queue_results.html", context)
-    context["device_group_choices"] = list(DeviceGroup.objects.order_by("rank", "name").values_list("pk", "name"))
+    context["device_group_choices"] = list(
+        device_groups_for(request.user).order_by("rank", "name").values_list("pk", "name")
+    )
     return render(request, "incidents/queue.html", context)
 
 
@@ -120,7 +123,10 @@ BULK_ACTIONS = {
 @require_POST
 @change_required
 def incident_bulk(request):
-    """Apply one change to every selected incident; each is its own transaction, and failures are listed."""
+    """
+    Apply one change to every selected incident; each is its own transaction, and failures are listed. Incidents
+    outside the person's scope are reported as not found, exactly like ids that do not exist.
+    """
     action = request.POST.get("action", "")
     ids = _selected(request)
     if not ids:
@@ -139,6 +145,8 @@ def incident_bulk(request):
         try:
             incident_update(incident_id=incident_id, actor=request.user, **_bulk_values(request, action, incident))
             done += 1
+        except OutOfScope:
+            failed.append(f"#{incident_id}: not found")
         except ValidationError as error:
             failed.append(f"#{incident_id}: {' '.join(validation_messages(error))}")
     if done:
@@ -171,6 +179,9 @@ def incident_merge(request):
         target = incidents_merge(
             target_id=ids[0], source_ids=ids[1:], actor=request.user, reason=request.POST.get("reason", "")
         )
+    except OutOfScope:
+        messages.error(request, "Select two to five incidents you may change to merge them.")
+        return _redirect(request, _back(request))
     except ValidationError as error:
         messages.error(request, " ".join(validation_messages(error)))
         return _redirect(request, _back(request))

@@ -705,12 +705,12 @@ def test_technique_names_fall_back_to_the_parent_then_to_the_id():
     assert technique("not an id").url == ""
 
 
-def test_a_row_names_the_incident_only_to_people_who_may_view_incidents():
+def test_a_row_names_the_incident_only_to_people_who_may_view_it():
     alert = AlertFactory(incident=IncidentFactory(display_name="Secret merger phishing"))
     alert.devices, alert.users, alert.category_text = [], [], ""
 
-    (hidden,) = alert_rows([alert], can_change=False, can_view_incident=False)
-    (shown,) = alert_rows([alert], can_change=False, can_view_incident=True)
+    (hidden,) = alert_rows([alert], can_change=False, visible_incidents=set())
+    (shown,) = alert_rows([alert], can_change=False, visible_incidents={alert.incident_id})
 
     assert f"#{alert.incident_id}" in hidden and "Secret merger" not in hidden
     assert "Secret merger phishing" in shown

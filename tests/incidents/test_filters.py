@@ -45,27 +45,28 @@ def two_incidents():
     return high, low
 
 
-def _incidents(query, user=None):
+def _incidents(query, user):
+    # The filters look up device groups and entities in the user's scope, so they always filter for someone.
     request = RequestFactory().get("/incidents/", query)
     request.user = user
     return set(IncidentFilterSet(request.GET, queryset=Incident.objects.all(), request=request).qs)
 
 
-def test_it_filters_incidents_by_severity_source_category_and_group(two_incidents):
+def test_it_filters_incidents_by_severity_source_category_and_group(two_incidents, analyst):
     high, low = two_incidents
-    assert _incidents({"severity": ["high"]}) == {high}
-    assert _incidents({"severity": ["high", "low"]}) == {high, low}
-    assert _incidents({"service_source": ["azureAdIdentityProtection"]}) == {low}
-    assert _incidents({"category": "CredentialAccess"}) == {high}
-    assert _incidents({"device_group": [high.device_group_ids[0]]}) == {high}
+    assert _incidents({"severity": ["high"]}, analyst) == {high}
+    assert _incidents({"severity": ["high", "low"]}, analyst) == {high, low}
+    assert _incidents({"service_source": ["azureAdIdentityProtection"]}, analyst) == {low}
+    assert _incidents({"category": "CredentialAccess"}, analyst) == {high}
+    assert _incidents({"device_group": [high.device_group_ids[0]]}, analyst) == {high}
 
 
-def test_it_finds_incidents_by_name_id_and_impacted_entity(two_incidents):
+def test_it_finds_incidents_by_name_id_and_impacted_entity(two_incidents, analyst):
     high, low = two_incidents
-    assert _incidents({"q": "ws-a.corp.example"}) == {high}
-    assert _incidents({"q": "BOB@corp.example"}) == {low}
-    assert _incidents({"q": str(low.pk)}) == {low}
-    assert _incidents({"q": "Risky"}) == {low}
+    assert _incidents({"q": "ws-a.corp.example"}, analyst) == {high}
+    assert _incidents({"q": "BOB@corp.example"}, analyst) == {low}
+    assert _incidents({"q": str(low.pk)}, analyst) == {low}
+    assert _incidents({"q": "Risky"}, analyst) == {low}
 
 
 def test_it_filters_by_assignee(two_incidents, analyst):
@@ -75,7 +76,8 @@ def test_it_filters_by_assignee(two_incidents, analyst):
     assert _incidents({"assigned": "unassigned"}, analyst) == {low}
 
 
-def test_it_filters_alerts_by_status_and_search(two_incidents):
+def test_it_filters_alerts_by_status_and_search(two_incidents, analyst):
     request = RequestFactory().get("/alerts/", {"status": ["new"], "q": "ad-filter-2"})
+    request.user = analyst
     found = AlertFilterSet(request.GET, queryset=Alert.objects.all(), request=request).qs
     assert [alert.provider_alert_id for alert in found] == ["ad-filter-2"]
