@@ -2,6 +2,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
-from permissions.catalogue import catalogue_entry
+from permissions.catalogue import MANAGE_ROLES, catalogue_entry
 from permissions.grants import grants_sync, grants_sync_for_role
 from permissions.models import ApiToken, Role, RoleAssignment
 from portal.models import HomeCard
@@ -187,6 +188,7 @@ def role_update(
     *, role: Role, name: str, description: str, permissions: list[str], require_two_factor: bool, actor
 ) -> Role:
     role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
+    managed_roles = _grants_manage_roles(role)
     before = {
         "name": role.group.name,
         "description": role.description,
@@ -218,12 +220,15 @@ def role_update(
     if changes:
         grants_sync_for_role(role)
         activity_record(actor=actor, action="permissions.role.changed", target=role, changes=changes)
+    if managed_roles and not _grants_manage_roles(role):
+        _check_roles_still_managed()
     return role
 
 
 @transaction.atomic
 def role_delete(*, role: Role, actor) -> None:
     _check_editable(role)
+    managed_roles = _grants_manage_roles(role)
     principals = list(role.assignments.values_list("user_id", "group_id"))
     activity_record(
         actor=actor,
@@ -236,6 +241,8 @@ def role_delete(*, role: Role, actor) -> None:
         user_ids=[user_id for user_id, _ in principals if user_id],
         group_ids=[group_id for _, group_id in principals if group_id],
     )
+    if managed_roles:
+        _check_roles_still_managed()
 
 
 def _scope_text(all_data: bool, device_groups) -> str | list[str]:
@@ -310,6 +317,34 @@ def assignment_delete(*, assignment: RoleAssignment, actor) -> None:
     )
     assignment.delete()
     _sync_principal(assignment)
+    if _grants_manage_roles(role):
+        _check_roles_still_managed()
+
+
+def _grants_manage_roles(role: Role) -> bool:
+    app_label, codename = MANAGE_ROLES.split(".")
+    return role.group.permissions.filter(content_type__app_label=app_label, codename=codename).exists()
+
+
+def _check_roles_still_managed() -> None:
+    """
+    Refuse a change that leaves no active person able to manage roles: nobody could undo it in the portal. Called
+    after the change, inside its transaction, so that refusing rolls it back.
+    """
+    app_label, codename = MANAGE_ROLES.split(".")
+    holders = RoleAssignment.objects.filter(
+        role__group__permissions__content_type__app_label=app_label, role__group__permissions__codename=codename
+    )
+    managed = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(role_assignments__in=holders) | Q(groups__role_assignments__in=holders))
+        .exists()
+    )
+    if not managed:
+        raise ValidationError(
+            "This would leave nobody able to manage roles and assignments: give that right to someone else first."
+        )
 
 
 def _sync_principal(assignment: RoleAssignment) -> None:

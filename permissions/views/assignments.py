@@ -89,6 +89,10 @@ def assignment_edit(request, pk: int):
 def assignment_delete(request, pk: int):
     assignment = _assignment(pk)
     role, principal = assignment.role, assignment.principal_name
-    services.assignment_delete(assignment=assignment, actor=request.user)
-    messages.success(request, f"{principal} no longer holds {role.name}.")
+    try:
+        services.assignment_delete(assignment=assignment, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{principal} no longer holds {role.name}.")
     return redirect("permissions:role", pk=role.pk)

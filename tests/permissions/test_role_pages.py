@@ -403,3 +403,14 @@ def test_a_role_page_shows_its_recent_activity(admin_user):
 
     assert 'data-testid="activity-log"' in page
     assert "permissions.assignment.created" in page
+
+
+def test_removing_the_last_way_to_manage_roles_is_refused_with_a_message(admin_user):
+    client = client_for(admin_user)
+    (own,) = RoleAssignment.objects.filter(user=admin_user)
+
+    response = client.post(f"/permissions/assignments/{own.pk}/delete/", follow=True)
+
+    assert response.status_code == 200
+    assert "nobody able to manage roles" in response.content.decode()
+    assert RoleAssignment.objects.filter(pk=own.pk).exists()

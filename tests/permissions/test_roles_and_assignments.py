@@ -339,3 +339,45 @@ def test_a_superuser_reaches_all_data(incidents):
     user = UserFactory(is_superuser=True)
 
     assert visible(user, action="change") == names(incidents, "london", "leeds", "no device")
+
+
+# Nobody locked out of Permissions & roles
+
+
+def test_the_last_assignment_that_lets_anyone_manage_roles_cannot_be_removed(admin_user):
+    (only,) = RoleAssignment.objects.filter(user=admin_user)
+    only_pk = only.pk
+
+    with pytest.raises(ValidationError, match="nobody able to manage roles"):
+        assignment_delete(assignment=only, actor=admin_user)
+
+    assert RoleAssignment.objects.filter(pk=only_pk).exists()
+    assert fresh(admin_user).has_perm(MANAGE_ROLES)
+    assert not ActivityLogEntry.objects.filter(action="permissions.assignment.deleted").exists()
+
+
+def test_an_administrator_may_step_down_once_someone_else_manages_roles(admin_user):
+    (own,) = RoleAssignment.objects.filter(user=admin_user)
+    successor = UserFactory()
+    custom = role_create(name="Access managers", permissions=[MANAGE_ROLES], actor=admin_user)
+    team = Group.objects.create(name="Identity team")
+    successor.groups.add(team)
+    assignment_create(role=custom, group=team, all_data=True, actor=admin_user)
+
+    assignment_delete(assignment=own, actor=admin_user)
+
+    assert not fresh(admin_user).has_perm(MANAGE_ROLES)
+    assert fresh(successor).has_perm(MANAGE_ROLES)
+    # The custom role is now the last way to manage roles: neither taking the permission out nor deleting it goes.
+    with pytest.raises(ValidationError):
+        role_update(
+            role=custom,
+            name=custom.name,
+            description="",
+            permissions=[VIEW_SECURITY_DATA],
+            require_two_factor=False,
+            actor=successor,
+        )
+    with pytest.raises(ValidationError):
+        role_delete(role=custom, actor=successor)
+    assert fresh(successor).has_perm(MANAGE_ROLES)
