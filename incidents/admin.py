@@ -9,29 +9,28 @@ Evidence has no admin page of its own; it shows inline on the alert, whose page 
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 
 from incidents.models import Alert, Comment, DeviceGroup, Entity, Evidence, Incident
-from incidents.selectors import alerts_for, entities_for, incidents_for
+from incidents.selectors import alerts_for, comments_for, entities_for, incidents_for
 
-# The selectors that scope a foreign key to these models, in forms as in lists.
-SCOPED_RELATIONS = {Incident: incidents_for, Alert: alerts_for, Entity: entities_for}
+# The scoped selector of each model: it serves the model's admin list and the pickers of foreign keys to it.
+SCOPED = {Incident: incidents_for, Alert: alerts_for, Entity: entities_for, Comment: comments_for}
 
 
 class ScopedRelationsMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        selector = SCOPED_RELATIONS.get(db_field.related_model)
+        selector = SCOPED.get(db_field.related_model)
         if selector is not None:
             kwargs["queryset"] = selector(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ScopedAdmin(ScopedRelationsMixin, admin.ModelAdmin):
-    """A ModelAdmin whose rows come from a scoped selector: `scoped(user)` returns what the user may see."""
+    """A ModelAdmin whose rows come from its model's scoped selector (SCOPED)."""
 
     def scoped(self, user):
-        raise NotImplementedError
+        return SCOPED[self.model](user)
 
     def get_queryset(self, request):
         # The scoped selector, with the admin's own ordering on top.
@@ -67,9 +66,6 @@ class EntityAdmin(ScopedAdmin):
     search_fields = ["key", "display_name"]
     list_select_related = ["device_group"]
 
-    def scoped(self, user):
-        return entities_for(user)
-
 
 class EvidenceInline(ScopedRelationsMixin, admin.TabularInline):
     model = Evidence
@@ -90,9 +86,6 @@ class AlertAdmin(ScopedAdmin):
     raw_id_fields = ["incident"]
     inlines = [EvidenceInline]
 
-    def scoped(self, user):
-        return alerts_for(user)
-
 
 @admin.register(Incident)
 class IncidentAdmin(ScopedAdmin):
@@ -101,14 +94,8 @@ class IncidentAdmin(ScopedAdmin):
     search_fields = ["display_name", "=id"]
     raw_id_fields = ["redirect_incident"]
 
-    def scoped(self, user):
-        return incidents_for(user)
-
 
 @admin.register(Comment)
 class CommentAdmin(ScopedAdmin):
     list_display = ["author_name", "incident", "alert", "created_at"]
     raw_id_fields = ["incident", "alert", "author"]
-
-    def scoped(self, user):
-        return Comment.objects.filter(Q(incident__in=incidents_for(user)) | Q(alert__in=alerts_for(user)))

@@ -7,10 +7,10 @@ their transaction, so that an object that left the actor's scope since the page 
 """
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from incidents.choices import EntityKind
-from incidents.models import Alert, Entity, Evidence, Incident
+from incidents.models import Alert, Comment, Entity, Evidence, Incident
 from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.scoping import data_scope, restrict
 
@@ -18,6 +18,7 @@ __all__ = (
     "OutOfScope",
     "alerts_for",
     "alerts_to_change",
+    "comments_for",
     "entities_for",
     "incidents_for",
     "incidents_to_change",
@@ -40,6 +41,11 @@ def incidents_for(user, *, action: str = "view"):
 
 def alerts_for(user, *, action: str = "view"):
     return restrict(Alert.objects.all(), user, permission=ACTION_PERMISSIONS[action])
+
+
+def comments_for(user):
+    """The comments on incidents or alerts in the user's scope."""
+    return Comment.objects.filter(Q(incident__in=incidents_for(user)) | Q(alert__in=alerts_for(user)))
 
 
 def incidents_to_change(actor):
