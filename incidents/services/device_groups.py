@@ -8,6 +8,7 @@ fixed number of statements however many alerts are involved.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -29,6 +30,7 @@ __all__ = (
     "device_group_set_devices",
     "device_group_update",
     "devices_matching",
+    "pattern_matcher",
     "pattern_regex",
 )
 
@@ -49,8 +51,10 @@ class DevicesMoved:
 
 def pattern_regex(pattern: str) -> str:
     """
-    A shell-style pattern as an anchored PostgreSQL regular expression: `*` any run of characters, `?` one
-    character, `[abc]`, `[a-z]` and `[!abc]` one of (or none of) a set; everything else literal, as in fnmatch.
+    A shell-style pattern as an anchored regular expression that PostgreSQL and Python's `re` read alike: `*` any
+    run of characters, `?` one character, `[abc]`, `[a-z]` and `[!abc]` one of (or none of) a set; everything else
+    literal, as in fnmatch. The one definition of a match: `devices_matching` runs it in the database, and
+    ingestion (`pattern_matcher`) in Python.
     """
     out, i = ["^"], 0
     while i < len(pattern):
@@ -66,16 +70,44 @@ def pattern_regex(pattern: str) -> str:
             if end == -1:
                 out.append(r"\[")  # an unclosed bracket is a literal one, as fnmatch has it
                 continue
-            body = pattern[i:end]
-            negate = body.startswith("!")
-            body = body[1:] if negate else body
-            body = body.replace("\\", "\\\\").replace("[", r"\[").replace("^", r"\^")
-            out.append(f"[{'^' if negate else ''}{body}]")
+            out.append(_set_regex(pattern[start:end], negate=start > i))
             i = end + 1
         else:
             out.append(re.escape(char))
     out.append("$")
     return "".join(out)
+
+
+def _set_regex(body: str, *, negate: bool) -> str:
+    """
+    A `[...]` set. A reversed range ("z-a") is dropped, as fnmatch drops it, rather than left for both regular
+    expression engines to refuse; a set left empty matches nothing (or, negated, any one character).
+    """
+    parts, k = [], 0
+    while k < len(body):
+        if body[k + 1 : k + 2] == "-" and k + 2 < len(body):
+            low, high = body[k], body[k + 2]
+            if low <= high:
+                parts.append(f"{_set_char(low)}-{_set_char(high)}")
+            k += 3
+        else:
+            parts.append(_set_char(body[k]))
+            k += 1
+    if not parts:
+        return "." if negate else "(?!)"
+    return f"[{'^' if negate else ''}{''.join(parts)}]"
+
+
+def _set_char(char: str) -> str:
+    # Escaped wherever a set could read it as syntax: backslash, brackets, caret, hyphen, and the doubled `&&`, `||`
+    # and `~~` Python reserves for set operations (both engines take `\x` in a set as the character x).
+    return "\\" + char if char in "\\[]^-&|~" else char
+
+
+def pattern_matcher(pattern: str) -> Callable[[str], bool]:
+    """`pattern_regex` for Python, compiled once: whether a name matches, whatever the case."""
+    regex = re.compile(pattern_regex(pattern), re.IGNORECASE | re.DOTALL)
+    return lambda name: regex.fullmatch(name) is not None
 
 
 def devices_matching(pattern: str) -> QuerySet[Entity]:

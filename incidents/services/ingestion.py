@@ -10,8 +10,8 @@ INSERT ... ON CONFLICT), never a round trip per row; correlation is enqueued aft
 import dataclasses
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 
 from django.db import connection, transaction
 from psycopg2.extras import Json, execute_values
@@ -19,6 +19,7 @@ from psycopg2.extras import Json, execute_values
 from incidents.ingestion.entities import PROCESS_FALLBACK_NAME, EntityRecord
 from incidents.ingestion.parse import ParsedAlert, parse_alert
 from incidents.models import DeviceGroup
+from incidents.services.device_groups import pattern_matcher
 
 __all__ = ("IngestResult", "ingest_alerts")
 
@@ -113,21 +114,24 @@ def _device_group_ids(names: set[str]) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-def _device_group_patterns() -> list[tuple[str, int]]:
-    """The device groups' name patterns, lowest rank first: the first that matches places a new device."""
+def _device_group_patterns() -> list[tuple[Callable[[str], bool], int]]:
+    """
+    The device groups' name patterns, lowest rank first: the first that matches places a new device. Matched as
+    "Apply pattern" matches them in the database (`pattern_matcher`), each compiled once per batch.
+    """
     return [
-        (pattern.lower(), group_id)
+        (pattern_matcher(pattern), group_id)
         for group_id, pattern in DeviceGroup.objects.exclude(device_name_pattern="")
         .order_by("rank", "name")
         .values_list("pk", "device_name_pattern")
     ]
 
 
-def _group_by_pattern(record, patterns: list[tuple[str, int]]) -> int | None:
+def _group_by_pattern(record, patterns: list[tuple[Callable[[str], bool], int]]) -> int | None:
     if record.kind != "device":
         return None
-    names = (record.display_name.lower(), record.key.lower())
-    return next((group_id for pattern, group_id in patterns if any(fnmatchcase(n, pattern) for n in names)), None)
+    names = (record.display_name, record.key)
+    return next((group_id for matches, group_id in patterns if any(matches(name) for name in names)), None)
 
 
 ENTITY_UPSERT = """
