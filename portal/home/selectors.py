@@ -8,18 +8,20 @@ what its reader could not open. Each function runs a fixed number of queries wha
 
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import CharField, Count, Max, Q
+from django.db.models import CharField, Count, Max
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 from guardian.models import GroupObjectPermission
 
-from incidents.choices import AlertStatus, IncidentStatus, Severity
-from incidents.models import Entity, Incident
+from incidents.choices import AlertStatus, Severity
+from incidents.incident_selectors import DEFAULT_FILTERS as INCIDENT_QUEUE_DEFAULTS
+from incidents.models import Alert, Entity, Incident
 from incidents.selectors import alerts_for, entities_for, incidents_for
 from permissions.catalogue import VIEW_SECURITY_DATA
 from permissions.selectors import assignments_of
 from portal.models import ActivityLogEntry, HomeCard
 from portal.scoping import data_scope
+from portal.selectors import activity_for
 
 __all__ = (
     "OPEN_INCIDENT_STATUSES",
@@ -34,7 +36,7 @@ __all__ = (
 )
 
 # Open work, as the incident queue's default view counts it, so a number on a card matches the queue it links to.
-OPEN_INCIDENT_STATUSES = (IncidentStatus.ACTIVE, IncidentStatus.IN_PROGRESS)
+OPEN_INCIDENT_STATUSES = tuple(INCIDENT_QUEUE_DEFAULTS["status"])
 # Everything but resolved: an alert nobody closed still puts its entities at risk.
 UNRESOLVED_ALERT_STATUSES = (AlertStatus.UNKNOWN, AlertStatus.NEW, AlertStatus.IN_PROGRESS)
 
@@ -137,13 +139,12 @@ def recent_security_activity(user, *, limit: int = 10) -> list[ActivityLogEntry]
     about the incidents and alerts in their scope. Changes to roles, resources and settings are not security data:
     they stay in the audit views of their own sections.
     """
-    about_incidents = Q(target_type__app_label="incidents", target_type__model="incident")
-    about_alerts = Q(target_type__app_label="incidents", target_type__model="alert")
+    about_incidents, about_alerts = activity_for(Incident), activity_for(Alert)
     if not data_scope(user, VIEW_SECURITY_DATA).all_data:
         # Log entries name their object by id as text; compare them with the ids of the objects in scope.
-        about_incidents &= Q(target_id__in=_text_ids(incidents_for(user)))
-        about_alerts &= Q(target_id__in=_text_ids(alerts_for(user)))
-    return list(ActivityLogEntry.objects.filter(about_incidents | about_alerts).select_related("target_type")[:limit])
+        about_incidents = about_incidents.filter(target_id__in=_text_ids(incidents_for(user)))
+        about_alerts = about_alerts.filter(target_id__in=_text_ids(alerts_for(user)))
+    return list((about_incidents | about_alerts)[:limit])
 
 
 def _text_ids(queryset):
