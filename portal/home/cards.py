@@ -29,7 +29,6 @@ __all__ = (
     "VisibleCard",
     "card_for",
     "register_card",
-    "registered_cards",
     "visible_card",
     "visible_cards",
 )
@@ -38,13 +37,14 @@ __all__ = (
 @dataclass(frozen=True)
 class Card:
     key: str
+    # The name its section's seed migration gives the card's HomeCard row; the page and the Home cards matrix show
+    # the row's title and description.
     title: str
     # The template that draws the card's body from `context(user)`.
     template: str
     context: Callable[[Any], dict]
     # A Django permission ("app_label.codename") the user needs to see the card's data, or None.
     permission: str | None = None
-    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,6 @@ def register_card(card: Card) -> None:
 
 def card_for(key: str) -> Card | None:
     return _registry.get(key)
-
-
-def registered_cards() -> list[Card]:
-    return list(_registry.values())
 
 
 def visible_cards(user) -> list[VisibleCard]:
@@ -277,7 +273,6 @@ for _card in (
         template="portal/cards/active_incidents.html",
         context=active_incidents_context,
         permission=VIEW_SECURITY_DATA,
-        description="Open incidents (new and in progress) by severity, each number a link to the queue.",
     ),
     Card(
         key="assigned-to-me",
@@ -285,7 +280,6 @@ for _card in (
         template="portal/cards/assigned_to_me.html",
         context=assigned_to_me_context,
         permission=VIEW_SECURITY_DATA,
-        description="Your open incidents, most recently updated first.",
     ),
     Card(
         key="alerts-last-7-days",
@@ -293,7 +287,6 @@ for _card in (
         template="portal/cards/alerts_last_7_days.html",
         context=alerts_last_7_days_context,
         permission=VIEW_SECURITY_DATA,
-        description="Alerts created per day, by severity.",
     ),
     Card(
         key="devices-at-risk",
@@ -301,7 +294,6 @@ for _card in (
         template="portal/cards/entities_at_risk.html",
         context=devices_at_risk_context,
         permission=VIEW_SECURITY_DATA,
-        description="Devices in unresolved alerts, the most severe first.",
     ),
     Card(
         key="users-at-risk",
@@ -309,7 +301,6 @@ for _card in (
         template="portal/cards/entities_at_risk.html",
         context=users_at_risk_context,
         permission=VIEW_SECURITY_DATA,
-        description="User accounts in unresolved alerts, the most severe first.",
     ),
     Card(
         key="latest-high-severity-alerts",
@@ -317,7 +308,6 @@ for _card in (
         template="portal/cards/latest_high_severity_alerts.html",
         context=latest_high_severity_alerts_context,
         permission=VIEW_SECURITY_DATA,
-        description="The newest unresolved high-severity alerts.",
     ),
     Card(
         key="recent-activity",
@@ -325,7 +315,6 @@ for _card in (
         template="portal/cards/recent_activity.html",
         context=recent_activity_context,
         permission=VIEW_SECURITY_DATA,
-        description="The latest changes to incidents and alerts, by people and by the system.",
     ),
 ):
     register_card(_card)
