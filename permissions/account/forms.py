@@ -1,5 +1,7 @@
 from django import forms
 
+from permissions.account.services import totp_token
+
 __all__ = ("TotpCodeForm",)
 
 
@@ -14,7 +16,7 @@ class TotpCodeForm(forms.Form):
     )
 
     def clean_code(self):
-        digits = "".join(self.cleaned_data["code"].split())
-        if not digits.isdigit() or len(digits) not in (6, 8):
+        code = self.cleaned_data["code"]
+        if totp_token(code) is None:
             raise forms.ValidationError("Enter the 6-digit code from your authenticator app.")
-        return digits
+        return code

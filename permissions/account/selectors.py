@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from permissions.selectors import assignments_of
 
-__all__ = ("TwoFactorStatus", "totp_devices_of", "two_factor_required", "two_factor_status")
+__all__ = ("TwoFactorStatus", "last_failed_sign_in", "totp_devices_of", "two_factor_required", "two_factor_status")
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,9 @@ def two_factor_status(user) -> TwoFactorStatus:
 def totp_devices_of(user):
     """The user's confirmed authenticators."""
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("pk")
+
+
+def last_failed_sign_in(username: str, ip_address: str | None):
+    """When the latest failed sign-in as `username` from `ip_address` was (django-axes' record), or None."""
+    attempts = AccessAttempt.objects.filter(username=username, ip_address=ip_address)
+    return attempts.aggregate(last=Max("attempt_time"))["last"]

@@ -21,6 +21,7 @@ __all__ = (
     "totp_device_enrol",
     "totp_device_remove",
     "totp_key_new",
+    "totp_token",
 )
 
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -52,7 +53,7 @@ def totp_device_enrol(*, user, key: str, code: str) -> TOTPDevice:
     device = TOTPDevice(user=user, name=TOTP_DEVICE_NAME, key=key, confirmed=True)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time()
-    token = _token(code)
+    token = totp_token(code)
     if token is None or not totp.verify(token, device.tolerance):
         raise ValidationError("That code is not right. Check the time on your phone and enter the current code.")
     # The code just used cannot be used again to sign in.
@@ -68,7 +69,7 @@ def totp_code_check(*, user, code: str) -> CodeCheck:
     Check `code` against `user`'s authenticators. Wrong codes slow further tries down (1, 2, 4, ... seconds,
     django-otp's throttling), and a code is accepted once only.
     """
-    token = _token(code)
+    token = totp_token(code)
     retry_at = None
     for device in totp_devices_of(user).select_for_update():
         allowed, details = device.verify_is_allowed()
@@ -92,7 +93,8 @@ def password_change_record(*, user) -> None:
     activity_record(actor=user, action="permissions.password.changed", target=user)
 
 
-def _token(code: str) -> int | None:
+def totp_token(code: str) -> int | None:
+    """The code as a number, spaces allowed ("123 456"); None unless it is 6 or 8 digits."""
     digits = "".join(code.split())
     if not digits.isdigit() or len(digits) not in (6, 8):
         return None

@@ -5,12 +5,10 @@ import django_otp
 import qrcode
 import qrcode.image.svg
 from axes.helpers import get_client_username, get_cool_off
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -20,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from permissions.account.forms import TotpCodeForm
 from permissions.account.middleware import session_clock_start, two_factor_status_of
-from permissions.account.selectors import totp_devices_of
+from permissions.account.selectors import last_failed_sign_in, totp_devices_of
 from permissions.account.services import (
     password_change_record,
     totp_code_check,
@@ -61,9 +59,7 @@ def locked_out(request, original_response=None, credentials=None):
     """django-axes' lockout response: a page that says why and when to try again, answered 429."""
     username = get_client_username(request, credentials) or ""
     cool_off = get_cool_off(request)
-    last_failure = AccessAttempt.objects.filter(
-        username=username, ip_address=getattr(request, "axes_ip_address", None)
-    ).aggregate(last=Max("attempt_time"))["last"]
+    last_failure = last_failed_sign_in(username, getattr(request, "axes_ip_address", None))
     retry_at = (last_failure or timezone.now()) + cool_off
     minutes = max(1, -(-int((retry_at - timezone.now()).total_seconds()) // 60))
     response = render(
