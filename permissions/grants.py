@@ -17,10 +17,12 @@ __all__ = ("grants_sync", "grants_sync_for_role")
 
 def grants_sync(*, user_ids=(), group_ids=()) -> None:
     content_type = ContentType.objects.get_for_model(DeviceGroup)
-    for user_id in set(user_ids):
-        _sync(UserObjectPermission, "user_id", user_id, content_type)
-    for group_id in set(group_ids):
-        _sync(GroupObjectPermission, "group_id", group_id, content_type)
+    for model, principal_field, principal_ids in (
+        (UserObjectPermission, "user_id", set(user_ids)),
+        (GroupObjectPermission, "group_id", set(group_ids)),
+    ):
+        if principal_ids:
+            _sync(model, principal_field, principal_ids, content_type)
 
 
 def grants_sync_for_role(role: Role) -> None:
@@ -31,17 +33,32 @@ def grants_sync_for_role(role: Role) -> None:
     )
 
 
-def _sync(model, principal_field: str, principal_id: int, content_type: ContentType) -> None:
-    wanted = set()
-    assignments = RoleAssignment.objects.filter(**{principal_field: principal_id}, all_data=False)
-    for assignment in assignments.select_related("role__group").prefetch_related("device_groups"):
-        permission_ids = assignment.role.group.permissions.filter(content_type=content_type).values_list(
-            "pk", flat=True
+def _sync(model, principal_field: str, principal_ids: set[int], content_type: ContentType) -> None:
+    """
+    Make the principals' rows on DeviceGroup exactly what their scoped assignments grant. A fixed number of queries
+    however many principals: a role held by hundreds of people is re-synced whenever its permissions change.
+    """
+    wanted = set()  # (principal id, permission id, object pk)
+    assignments = RoleAssignment.objects.filter(**{f"{principal_field}__in": principal_ids}, all_data=False)
+    assignments = assignments.select_related("role__group").prefetch_related(
+        "device_groups", "role__group__permissions"
+    )
+    for assignment in assignments:
+        principal_id = getattr(assignment, principal_field)
+        permission_ids = [
+            permission.pk
+            for permission in assignment.role.group.permissions.all()
+            if permission.content_type_id == content_type.pk
+        ]
+        object_pks = [str(group.pk) for group in assignment.device_groups.all()]
+        wanted.update((principal_id, permission_id, pk) for permission_id in permission_ids for pk in object_pks)
+    existing = model.objects.filter(**{f"{principal_field}__in": principal_ids}, content_type=content_type)
+    have = {
+        (principal_id, permission_id, object_pk): pk
+        for pk, principal_id, permission_id, object_pk in existing.values_list(
+            "pk", principal_field, "permission_id", "object_pk"
         )
-        group_pks = [str(group.pk) for group in assignment.device_groups.all()]
-        wanted.update((permission_id, pk) for permission_id in permission_ids for pk in group_pks)
-    existing = model.objects.filter(**{principal_field: principal_id}, content_type=content_type)
-    have = {(row.permission_id, row.object_pk): row.pk for row in existing}
+    }
     stale = [pk for key, pk in have.items() if key not in wanted]
     if stale:
         model.objects.filter(pk__in=stale).delete()
@@ -52,5 +69,5 @@ def _sync(model, principal_field: str, principal_id: int, content_type: ContentT
             content_type=content_type,
             object_pk=object_pk,
         )
-        for permission_id, object_pk in sorted(wanted - have.keys())
+        for principal_id, permission_id, object_pk in sorted(wanted - have.keys())
     )

@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from incidents.selectors import incidents_for
@@ -175,6 +177,28 @@ def test_editing_a_custom_role_changes_what_its_holders_may_do_at_once(admin_use
 
     assert visible(user, action="change") == names(incidents, "london")
     assert UserObjectPermission.objects.filter(user=user, permission__codename="manage_incidents").count() == 1
+
+
+def test_editing_a_role_resyncs_its_holders_grants_with_a_fixed_number_of_queries(admin_user, groups):
+    def update_queries(holders: int) -> int:
+        role = role_create(name=f"Tier {holders}", permissions=[VIEW_SECURITY_DATA], actor=admin_user)
+        users = UserFactory.create_batch(holders)
+        for user in users:
+            assign_role(user, role.name, device_groups=groups)
+        with CaptureQueriesContext(connection) as queries:
+            role_update(
+                role=role,
+                name=role.name,
+                description="",
+                permissions=[VIEW_SECURITY_DATA, MANAGE_INCIDENTS],
+                require_two_factor=False,
+                actor=admin_user,
+            )
+        rows = UserObjectPermission.objects.filter(user__in=users, permission__codename="manage_incidents")
+        assert rows.count() == holders * len(groups)
+        return len(queries)
+
+    assert update_queries(2) == update_queries(12)
 
 
 def test_deleting_a_custom_role_takes_its_rights_and_its_guardian_rows_away(admin_user, groups, incidents):
