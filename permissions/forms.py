@@ -5,12 +5,12 @@ names, built-in roles, catalogue membership) and their ValidationErrors are adde
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.forms.forms import NON_FIELD_ERRORS
 
 from incidents.choices import EntityKind
 from incidents.models import DeviceGroup, Entity
 from permissions.catalogue import catalogue
+from permissions.selectors import groups_assignable
 from permissions.services import TOKEN_MAX_LIFETIME_DAYS
 
 __all__ = (
@@ -51,6 +51,22 @@ class PortalForm(forms.Form):
                 widget = self.fields[name].widget
                 if "is-invalid" not in widget.attrs.get("class", ""):
                     widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+
+class ActiveUserField(forms.CharField):
+    """A user name, cleaned to the active user it names (any case), or None when left empty."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=150, **kwargs)
+
+    def clean(self, value):
+        username = super().clean(value)  # stripped by CharField
+        if not username:
+            return None
+        user = get_user_model().objects.filter(username__iexact=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(f"No active user named {username!r}.")
+        return user
 
 
 class RoleForm(PortalForm):
@@ -101,12 +117,12 @@ class ScopeForm(PortalForm):
         return cleaned
 
     @property
-    def all_data(self) -> bool:
-        return self.cleaned_data["scope"] == ALL_DATA
-
-    @property
-    def chosen_device_groups(self) -> set[str]:
-        return {str(pk) for pk in self["device_groups"].value() or ()}
+    def scope_kwargs(self) -> dict:
+        """The scope as the assignment services take it."""
+        return {
+            "all_data": self.cleaned_data["scope"] == ALL_DATA,
+            "device_groups": self.cleaned_data["device_groups"],
+        }
 
 
 class AssignmentForm(ScopeForm):
@@ -116,24 +132,15 @@ class AssignmentForm(ScopeForm):
         initial="user",
         label="Assign to",
     )
-    user = forms.CharField(required=False, max_length=150, label="User name")
+    user = ActiveUserField(label="User name")
     group = forms.ModelChoiceField(
-        queryset=Group.objects.filter(role__isnull=True).order_by("name"),
+        queryset=groups_assignable(),
         required=False,
         empty_label="Choose a group",
         help_text="Groups of people; roles themselves are not offered.",
     )
 
     field_order = ["principal", "user", "group", "scope", "device_groups"]
-
-    def clean_user(self):
-        username = self.cleaned_data["user"].strip()
-        if not username:
-            return None
-        user = get_user_model().objects.filter(username__iexact=username, is_active=True).first()
-        if user is None:
-            raise forms.ValidationError(f"No active user named {username!r}.")
-        return user
 
     def clean(self):
         cleaned = super().clean()
@@ -185,20 +192,9 @@ class ApiTokenForm(PortalForm):
         label="Expires in (days)",
         help_text=f"From 1 to {TOKEN_MAX_LIFETIME_DAYS} days.",
     )
-    user = forms.CharField(
-        required=False, max_length=150, label="For user", help_text="Leave empty to create the token for yourself."
-    )
+    user = ActiveUserField(label="For user", help_text="Leave empty to create the token for yourself.")
 
     def __init__(self, *args, for_others: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if not for_others:
             del self.fields["user"]
-
-    def clean_user(self):
-        username = self.cleaned_data["user"].strip()
-        if not username:
-            return None
-        user = get_user_model().objects.filter(username__iexact=username, is_active=True).first()
-        if user is None:
-            raise forms.ValidationError(f"No active user named {username!r}.")
-        return user

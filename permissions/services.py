@@ -4,19 +4,18 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
 from permissions.catalogue import MANAGE_ROLES, catalogue_entry
 from permissions.grants import grants_sync, grants_sync_for_role
 from permissions.models import ApiToken, Role, RoleAssignment
+from permissions.selectors import home_card_grants, permissions_named, role_permission_names
 from portal.models import HomeCard
-from portal.services import activity_record
+from portal.services import activity_record, changes_between
 
 __all__ = (
     "TOKEN_MAX_LIFETIME_DAYS",
@@ -95,21 +94,15 @@ def home_card_visibility_set(*, role: Role, cards, actor) -> bool:
     role's group. Returns whether anything changed (only a change is logged).
     """
     wanted = {card.pk: card for card in cards}
-    content_type = ContentType.objects.get_for_model(HomeCard)
-    held = set(
-        GroupObjectPermission.objects.filter(
-            group_id=role.group_id, content_type=content_type, permission__codename="view_homecard"
-        ).values_list("object_pk", flat=True)
-    )
-    current = {card.pk: card for card in HomeCard.objects.filter(pk__in=[int(pk) for pk in held if pk.isdigit()])}
+    held = [card_pk for _, card_pk in home_card_grants([role.group_id])]
+    current = {card.pk: card for card in HomeCard.objects.filter(pk__in=held)}
     added = [card for pk, card in wanted.items() if pk not in current]
     removed = [card for pk, card in current.items() if pk not in wanted]
     if not added and not removed:
         return False
-    for card in added:
-        assign_perm(HOME_CARD_PERMISSION, role.group, card)
-    for card in removed:
-        remove_perm(HOME_CARD_PERMISSION, role.group, card)
+    # Lists, not one card at a time: guardian writes each in one statement.
+    assign_perm(HOME_CARD_PERMISSION, role.group, added)
+    remove_perm(HOME_CARD_PERMISSION, role.group, removed)
     activity_record(
         actor=actor,
         action="permissions.role.home_cards_changed",
@@ -130,18 +123,7 @@ def _catalogue_permissions(permissions: list[str]) -> list[Permission]:
         raise ValidationError({"permissions": f"Not in the permission catalogue: {', '.join(unknown)}."})
     if not permissions:
         raise ValidationError({"permissions": "Choose at least one permission."})
-    wanted = Q(pk__in=[])
-    for permission in set(permissions):
-        app_label, codename = permission.split(".", 1)
-        wanted |= Q(content_type__app_label=app_label, codename=codename)
-    return list(Permission.objects.filter(wanted))
-
-
-def _permission_names(role: Role) -> list[str]:
-    return sorted(
-        f"{app_label}.{codename}"
-        for app_label, codename in role.group.permissions.values_list("content_type__app_label", "codename")
-    )
+    return list(permissions_named(permissions))
 
 
 def _check_name(name: str, *, role: Role | None = None) -> str:
@@ -176,7 +158,7 @@ def role_create(
         action="permissions.role.created",
         target=role,
         changes={
-            "permissions": {"before": None, "after": _permission_names(role)},
+            "permissions": {"before": None, "after": role_permission_names(role)},
             "require_two_factor": {"before": None, "after": require_two_factor},
         },
     )
@@ -189,12 +171,7 @@ def role_update(
 ) -> Role:
     role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
     managed_roles = _grants_manage_roles(role)
-    before = {
-        "name": role.group.name,
-        "description": role.description,
-        "permissions": _permission_names(role),
-        "require_two_factor": role.require_two_factor,
-    }
+    before = _role_state(role)
     if role.is_builtin:
         # Built-in roles keep their permissions; only whether they need a second factor is the admin's to set.
         if (name.strip(), description, sorted(set(permissions))) != (
@@ -210,19 +187,23 @@ def role_update(
         role.description = description
     role.require_two_factor = require_two_factor
     role.save(update_fields=["description", "require_two_factor"])
-    after = {
-        "name": role.group.name,
-        "description": role.description,
-        "permissions": _permission_names(role),
-        "require_two_factor": role.require_two_factor,
-    }
-    changes = {key: {"before": before[key], "after": after[key]} for key in before if before[key] != after[key]}
+    changes = changes_between(before, _role_state(role))
     if changes:
         grants_sync_for_role(role)
         activity_record(actor=actor, action="permissions.role.changed", target=role, changes=changes)
     if managed_roles and not _grants_manage_roles(role):
         _check_roles_still_managed()
     return role
+
+
+def _role_state(role: Role) -> dict:
+    """What the activity log compares before and after a role changes."""
+    return {
+        "name": role.group.name,
+        "description": role.description,
+        "permissions": role_permission_names(role),
+        "require_two_factor": role.require_two_factor,
+    }
 
 
 @transaction.atomic
@@ -234,7 +215,7 @@ def role_delete(*, role: Role, actor) -> None:
         actor=actor,
         action="permissions.role.deleted",
         target=role,
-        changes={"permissions": {"before": _permission_names(role), "after": None}},
+        changes={"permissions": {"before": role_permission_names(role), "after": None}},
     )
     role.group.delete()  # cascades to the role and its assignments
     grants_sync(

@@ -5,20 +5,32 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from incidents.models import DeviceGroup
 from permissions import services
 from permissions.forms import ALL_DATA, SOME_DEVICE_GROUPS, AssignmentForm, ScopeForm
 from permissions.models import Role, RoleAssignment
 from permissions.views.common import add_service_error, manage_required
 from permissions.views.roles import role_page
+from portal.errors import validation_messages
 
 __all__ = ("assignment_create", "assignment_delete", "assignment_edit")
 
 
-def _scope_label(assignment: RoleAssignment) -> str:
+def _saved(request, form, save):
+    """
+    Run `save()` (an assignment service); on success say what the holder now holds and go back to the role. On a
+    refusal, put it on the form and answer None, for the caller to show the form again.
+    """
+    try:
+        assignment = save()
+    except ValidationError as error:
+        add_service_error(form, error)
+        return None
     if assignment.all_data:
-        return "all data"
-    return ", ".join(group.name for group in assignment.device_groups.all()) or "no device group"
+        scope = "all data"
+    else:
+        scope = ", ".join(group.name for group in assignment.device_groups.all()) or "no device group"
+    messages.success(request, f"{assignment.principal_name} now holds {assignment.role.name} over {scope}.")
+    return redirect("permissions:role", pk=assignment.role_id)
 
 
 @require_POST
@@ -27,21 +39,15 @@ def assignment_create(request, pk: int):
     role = get_object_or_404(Role.objects.select_related("group"), pk=pk)
     form = AssignmentForm(request.POST)
     if form.is_valid():
-        try:
-            assignment = services.assignment_create(
-                role=role,
-                all_data=form.all_data,
-                device_groups=form.cleaned_data["device_groups"],
-                actor=request.user,
-                **form.principal_kwargs,
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(
-                request, f"{assignment.principal_name} now holds {role.name} over {_scope_label(assignment)}."
-            )
-            return redirect("permissions:role", pk=role.pk)
+        saved = _saved(
+            request,
+            form,
+            lambda: services.assignment_create(
+                role=role, actor=request.user, **form.scope_kwargs, **form.principal_kwargs
+            ),
+        )
+        if saved is not None:
+            return saved
     return role_page(request, role, assign_form=form, status=422)
 
 
@@ -55,33 +61,26 @@ def _assignment(pk: int) -> RoleAssignment:
 @manage_required
 def assignment_edit(request, pk: int):
     assignment = _assignment(pk)
-    context = {"tab": "roles", "assignment": assignment, "role": assignment.role}
-    if request.method == "GET":
+    status = 200
+    if request.method == "POST":
+        form = ScopeForm(request.POST)
+        if form.is_valid():
+            saved = _saved(
+                request,
+                form,
+                lambda: services.assignment_update(assignment=assignment, actor=request.user, **form.scope_kwargs),
+            )
+            if saved is not None:
+                return saved
+        status = 422
+    else:
         initial = {
             "scope": ALL_DATA if assignment.all_data else SOME_DEVICE_GROUPS,
             "device_groups": [group.pk for group in assignment.device_groups.all()],
         }
-        context.update({"form": ScopeForm(initial=initial), "device_groups": list(DeviceGroup.objects.all())})
-        return render(request, "permissions/assignments/edit.html", context)
-    form = ScopeForm(request.POST)
-    if form.is_valid():
-        try:
-            assignment = services.assignment_update(
-                assignment=assignment,
-                all_data=form.all_data,
-                device_groups=form.cleaned_data["device_groups"],
-                actor=request.user,
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                f"{assignment.principal_name} now holds {assignment.role.name} over {_scope_label(assignment)}.",
-            )
-            return redirect("permissions:role", pk=assignment.role_id)
-    context.update({"form": form, "device_groups": list(DeviceGroup.objects.all())})
-    return render(request, "permissions/assignments/edit.html", context, status=422)
+        form = ScopeForm(initial=initial)
+    context = {"tab": "roles", "assignment": assignment, "role": assignment.role, "form": form}
+    return render(request, "permissions/assignments/edit.html", context, status=status)
 
 
 @require_POST
@@ -92,7 +91,7 @@ def assignment_delete(request, pk: int):
     try:
         services.assignment_delete(assignment=assignment, actor=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, " ".join(validation_messages(error)))
     else:
         messages.success(request, f"{principal} no longer holds {role.name}.")
     return redirect("permissions:role", pk=role.pk)

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from incidents.models import DeviceGroup
 from incidents.services import device_groups as services
+from permissions import selectors
 from permissions.forms import DeviceGroupForm, DevicesForm
-from permissions.models import RoleAssignment
-from permissions.views import queries
-from permissions.views.common import add_service_error, manage_required, page_of
+from permissions.views.common import add_service_error, delete_page, manage_required, page_of
+from portal.errors import validation_messages
 
 __all__ = (
     "device_group_add",
@@ -26,9 +26,6 @@ __all__ = (
     "device_group_list",
     "device_group_remove",
 )
-
-FIELDS = ("name", "description", "rank", "device_name_pattern")
-PREVIEW_SHOWN = 10
 
 
 def _moved_text(moved: services.DevicesMoved) -> str:
@@ -44,20 +41,8 @@ def _moved_text(moved: services.DevicesMoved) -> str:
 @require_GET
 @manage_required
 def device_group_list(request):
-    groups = page_of(request, queries.device_groups_with_counts())
+    groups = page_of(request, selectors.device_groups_with_counts())
     return render(request, "permissions/device_groups/list.html", {"tab": "device_groups", "groups": groups})
-
-
-def _pattern_preview(group: DeviceGroup) -> dict | None:
-    if not group.device_name_pattern:
-        return None
-    matching = services.devices_matching(group.device_name_pattern)
-    outside = matching.exclude(device_group=group)
-    return {
-        "matching": matching.count(),
-        "outside": outside.count(),
-        "examples": list(outside.select_related("device_group").order_by("display_name")[:PREVIEW_SHOWN]),
-    }
 
 
 def _detail_page(request, group: DeviceGroup, *, add_form=None, status=200):
@@ -66,13 +51,11 @@ def _detail_page(request, group: DeviceGroup, *, add_form=None, status=200):
         "tab": "device_groups",
         "group": group,
         "devices": page_of(request, group.devices.order_by("display_name", "pk")),
-        "preview": _pattern_preview(group),
+        "preview": selectors.pattern_preview(group),
         "search": search,
-        "found": queries.devices_found(search, exclude_group=group),
-        "picker_limit": queries.PICKER_LIMIT,
-        "assignments": list(
-            RoleAssignment.objects.filter(device_groups=group).select_related("role__group", "user", "group")
-        ),
+        "found": selectors.devices_found(search, exclude_group=group),
+        "picker_limit": selectors.PICKER_LIMIT,
+        "assignments": selectors.assignments_scoped_to(group),
         "add_form": add_form,
     }
     return render(request, "permissions/device_groups/detail.html", context, status=status)
@@ -84,14 +67,9 @@ def device_group_detail(request, pk: int):
     return _detail_page(request, get_object_or_404(DeviceGroup, pk=pk))
 
 
-def _form_page(request, form, *, group=None, status=200):
-    context = {"tab": "device_groups", "form": form, "group": group}
-    return render(request, "permissions/device_groups/form.html", context, status=status)
-
-
 def _save(request, form, group: DeviceGroup | None):
     """Create or update, and apply the pattern when asked: one transaction, so a failure changes nothing."""
-    values = {field: form.cleaned_data[field] for field in FIELDS}
+    values = {field: form.cleaned_data[field] for field in services.FIELDS}
     with transaction.atomic():
         if group is None:
             group = services.device_group_create(actor=request.user, **values)
@@ -103,42 +81,45 @@ def _save(request, form, group: DeviceGroup | None):
     return group, moved
 
 
+def _form_page(request, group: DeviceGroup | None, *, done: str):
+    """
+    The form that creates a group (`group` None) or edits one. A valid POST saves and goes to the group, saying
+    `done` and what moved.
+    """
+    status = 200
+    if request.method == "POST":
+        form = DeviceGroupForm(request.POST)
+        if form.is_valid():
+            try:
+                group, moved = _save(request, form, group)
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                text = f" {_moved_text(moved)}" if moved is not None else ""
+                messages.success(request, f"{done} the device group {group.name}.{text}")
+                return redirect("permissions:device_group", pk=group.pk)
+        status = 422
+    elif group is None:
+        form = DeviceGroupForm()
+    else:
+        # Editing does not move devices unless asked: the pattern may be unchanged.
+        form = DeviceGroupForm(
+            initial={field: getattr(group, field) for field in services.FIELDS} | {"apply_pattern": False}
+        )
+    context = {"tab": "device_groups", "form": form, "group": group}
+    return render(request, "permissions/device_groups/form.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @manage_required
 def device_group_create(request):
-    if request.method == "GET":
-        return _form_page(request, DeviceGroupForm())
-    form = DeviceGroupForm(request.POST)
-    if form.is_valid():
-        try:
-            group, moved = _save(request, form, None)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            text = f" {_moved_text(moved)}" if moved is not None else ""
-            messages.success(request, f"Created the device group {group.name}.{text}")
-            return redirect("permissions:device_group", pk=group.pk)
-    return _form_page(request, form, status=422)
+    return _form_page(request, None, done="Created")
 
 
 @require_http_methods(["GET", "POST"])
 @manage_required
 def device_group_edit(request, pk: int):
-    group = get_object_or_404(DeviceGroup, pk=pk)
-    if request.method == "GET":
-        initial = {field: getattr(group, field) for field in FIELDS} | {"apply_pattern": False}
-        return _form_page(request, DeviceGroupForm(initial=initial), group=group)
-    form = DeviceGroupForm(request.POST)
-    if form.is_valid():
-        try:
-            group, moved = _save(request, form, group)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            text = f" {_moved_text(moved)}" if moved is not None else ""
-            messages.success(request, f"Saved the device group {group.name}.{text}")
-            return redirect("permissions:device_group", pk=group.pk)
-    return _form_page(request, form, group=group, status=422)
+    return _form_page(request, get_object_or_404(DeviceGroup, pk=pk), done="Saved")
 
 
 @require_POST
@@ -148,7 +129,7 @@ def device_group_apply(request, pk: int):
     try:
         moved = services.device_group_apply_pattern(device_group=group, actor=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, " ".join(validation_messages(error)))
     else:
         messages.success(request, _moved_text(moved))
     return redirect("permissions:device_group", pk=group.pk)
@@ -191,17 +172,13 @@ def device_group_delete(request, pk: int):
         "tab": "device_groups",
         "group": group,
         "device_count": group.devices.count(),
-        "assignments": list(
-            RoleAssignment.objects.filter(device_groups=group).select_related("role__group", "user", "group")
-        ),
+        "assignments": selectors.assignments_scoped_to(group),
     }
-    if request.method == "GET":
-        return render(request, "permissions/device_groups/delete.html", context)
-    name = group.name
-    try:
-        services.device_group_delete(device_group=group, actor=request.user)
-    except ValidationError as error:
-        context["errors"] = error.messages
-        return render(request, "permissions/device_groups/delete.html", context, status=422)
-    messages.success(request, f"Deleted the device group {name}.")
-    return redirect("permissions:device_groups")
+    return delete_page(
+        request,
+        "permissions/device_groups/delete.html",
+        context,
+        delete=lambda: services.device_group_delete(device_group=group, actor=request.user),
+        done=f"Deleted the device group {group.name}.",
+        done_url="permissions:device_groups",
+    )

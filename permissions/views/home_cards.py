@@ -8,8 +8,7 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from permissions import services
-from permissions.views import queries
+from permissions import selectors, services
 from permissions.views.common import manage_required
 
 __all__ = ("home_card_matrix",)
@@ -28,7 +27,7 @@ def _ticked(request, role, cards_by_pk) -> list:
 @require_http_methods(["GET", "POST"])
 @manage_required
 def home_card_matrix(request):
-    matrix = queries.home_card_matrix()
+    matrix = selectors.home_card_matrix()
     if request.method == "GET":
         return render(request, "permissions/home_cards.html", {"tab": "home_cards", "matrix": matrix})
     cards_by_pk = {card.pk: card for card in matrix.cards}

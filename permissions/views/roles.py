@@ -5,13 +5,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from incidents.models import DeviceGroup
-from permissions import services
+from permissions import selectors, services
 from permissions.catalogue import catalogue_by_category
 from permissions.forms import AssignmentForm, RoleForm
 from permissions.models import Role
-from permissions.views import queries
-from permissions.views.common import add_service_error, manage_required, page_of
+from permissions.views.common import add_service_error, delete_page, manage_required, page_of
 from portal.selectors import activity_for
 
 __all__ = ("role_create", "role_delete", "role_detail", "role_edit", "role_list", "role_page")
@@ -23,26 +21,25 @@ ACTIVITY_SHOWN = 20
 @require_GET
 @manage_required
 def role_list(request):
-    roles = list(queries.roles_with_holders().order_by("-is_builtin", "group__name"))
+    roles = list(selectors.roles_with_holders())
     return render(request, "permissions/roles/list.html", {"roles": roles, "tab": "roles"})
 
 
 def role_page(request, role: Role, *, assign_form=None, status=200):
     """A role's page; also the answer to an assignment form with errors, shown where it was filled in."""
-    users = queries.users_found(request.GET.get("user", ""))
+    users = selectors.users_found(request.GET.get("user", ""))
     if request.htmx and request.htmx.target == "user-options":
         # The user picker's suggestions as the person types.
         return render(request, "permissions/partials/user_options.html", {"users": users})
-    assignments = page_of(request, queries.role_assignments(role), ASSIGNMENTS_PAGE_SIZE)
+    assignments = page_of(request, selectors.role_assignments(role), ASSIGNMENTS_PAGE_SIZE)
     context = {
         "tab": "roles",
         "role": role,
-        "permissions": queries.role_permissions(role),
+        "permissions": selectors.role_permissions(role),
         "assignments": assignments,
         "assign_form": assign_form or AssignmentForm(),
-        "device_groups": list(DeviceGroup.objects.all()),
         "users": users,
-        "groups": list(queries.groups_assignable()),
+        "groups": list(selectors.groups_assignable()),
         "activity": list(activity_for(role)[:ACTIVITY_SHOWN]),
     }
     return render(request, "permissions/roles/detail.html", context, status=status)
@@ -60,7 +57,7 @@ def _form_page(request, form, *, role=None, status=200):
         "form": form,
         "role": role,
         "categories": catalogue_by_category(),
-        "permissions": queries.role_permissions(role) if role is not None and role.is_builtin else None,
+        "permissions": selectors.role_permissions(role) if role is not None and role.is_builtin else None,
     }
     return render(request, "permissions/roles/form.html", context, status=status)
 
@@ -89,7 +86,7 @@ def role_edit(request, pk: int):
     initial = {
         "name": role.name,
         "description": role.description,
-        "permissions": queries.role_permission_names(role),
+        "permissions": selectors.role_permission_names(role),
         "require_two_factor": role.require_two_factor,
     }
     if request.method == "GET":
@@ -111,15 +108,12 @@ def role_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 @manage_required
 def role_delete(request, pk: int):
-    role = get_object_or_404(queries.roles_with_holders(), pk=pk)
-    context = {"tab": "roles", "role": role}
-    if request.method == "GET":
-        return render(request, "permissions/roles/delete.html", context)
-    name = role.name
-    try:
-        services.role_delete(role=role, actor=request.user)
-    except ValidationError as error:
-        context["errors"] = error.messages
-        return render(request, "permissions/roles/delete.html", context, status=422)
-    messages.success(request, f"Deleted the role {name}; its holders lost what it gave them.")
-    return redirect("permissions:roles")
+    role = get_object_or_404(selectors.roles_with_holders(), pk=pk)
+    return delete_page(
+        request,
+        "permissions/roles/delete.html",
+        {"tab": "roles", "role": role},
+        delete=lambda: services.role_delete(role=role, actor=request.user),
+        done=f"Deleted the role {role.name}; its holders lost what it gave them.",
+        done_url="permissions:roles",
+    )

@@ -16,11 +16,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from permissions import services
+from permissions import selectors, services
 from permissions.catalogue import MANAGE_ROLES
 from permissions.forms import ApiTokenForm
-from permissions.models import ApiToken
-from permissions.views import queries
 from permissions.views.common import add_service_error, page_of
 
 __all__ = ("token_create", "token_list", "token_revoke")
@@ -39,11 +37,10 @@ def _list_page(request, *, form=None, created=None, secret=None, status=200):
         "tab": "tokens",
         "is_manager": manager,
         "everyone": everyone,
-        "tokens": page_of(request, queries.tokens_for(request.user, everyone=everyone), PAGE_SIZE),
+        "tokens": page_of(request, selectors.tokens_for(request.user, everyone=everyone), PAGE_SIZE),
         "form": form or ApiTokenForm(for_others=manager),
         "created": created,
         "secret": secret,
-        "now": timezone.now(),
     }
     response = render(request, "permissions/tokens/list.html", context, status=status)
     if secret is not None:
@@ -79,10 +76,8 @@ def token_create(request):
 
 @require_POST
 def token_revoke(request, pk: int):
-    tokens = ApiToken.objects.select_related("user")
-    if not _manager(request.user):
-        tokens = tokens.filter(user=request.user)
-    token = get_object_or_404(tokens, pk=pk)
+    # Someone else's token is not found for all but a role manager.
+    token = get_object_or_404(selectors.tokens_for(request.user, everyone=_manager(request.user)), pk=pk)
     services.api_token_revoke(token=token, actor=request.user)
     owner = "" if token.user_id == request.user.pk else f" of {token.user.get_username()}"
     messages.success(request, f"Revoked the token {token.name}{owner}; clients using it are refused from now on.")

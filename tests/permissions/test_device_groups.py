@@ -220,6 +220,25 @@ def test_the_list_shows_groups_with_their_device_counts(admin_user):
     assert '<td data-testid="assignment-count">0</td>' in page
 
 
+def test_the_list_costs_the_same_queries_however_many_groups_devices_and_assignments(
+    admin_user, django_assert_num_queries
+):
+    client = client_for(admin_user)
+    DeviceGroupFactory()
+    client.get("/permissions/device-groups/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/permissions/device-groups/")
+
+    for _ in range(20):
+        group = DeviceGroupFactory()
+        EntityFactory.create_batch(2, device_group=group)
+        assign_role(UserFactory(), "Security reader", device_groups=[group])
+
+    with django_assert_num_queries(len(few)):
+        page = client.get("/permissions/device-groups/").content.decode()
+    assert page.count('data-testid="device-group-row"') == 21
+
+
 def test_the_list_has_an_empty_state(admin_user):
     assert (
         'data-testid="device-groups-empty"'

@@ -3,7 +3,9 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from guardian.models import UserObjectPermission
 
 from incidents.models import DeviceGroup
@@ -33,6 +35,14 @@ def custom_role(name="Tier 1 triage", permissions=("incidents.view_security_data
 
 def builtin(name) -> Role:
     return Role.objects.get(group__name=name)
+
+
+def page_queries(client, url) -> int:
+    """How many queries a page costs once the session's own reads (two-factor status) have settled."""
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
 
 
 def section_urls():
@@ -139,6 +149,38 @@ def test_a_role_page_shows_its_permissions_by_category_and_who_holds_it(admin_us
     assert "View security data" in page and "Incidents, alerts, entities, evidence" in page
     assert page.count('data-testid="assignment-row"') == 2
     assert "bob" in page and "London" in page and "All data" in page
+
+
+def test_the_roles_list_costs_the_same_queries_however_many_roles_and_holders(admin_user, django_assert_num_queries):
+    client = client_for(admin_user)
+    custom_role("Role 0")
+    few = page_queries(client, "/permissions/")
+
+    for n in range(1, 15):
+        assign_role(UserFactory(), custom_role(f"Role {n}").name)
+        assign_role(Group.objects.create(name=f"Team {n}"), f"Role {n}")
+
+    with django_assert_num_queries(few):
+        page = client.get("/permissions/").content.decode()
+    assert page.count('data-testid="role-row"') == Role.objects.count()
+
+
+def test_a_role_page_costs_the_same_queries_however_many_holders_and_device_groups(
+    admin_user, django_assert_num_queries
+):
+    role = custom_role()
+    url = f"/permissions/roles/{role.pk}/"
+    client = client_for(admin_user)
+    assign_role(UserFactory(), role.name, device_groups=[DeviceGroupFactory()])
+    few = page_queries(client, url)
+
+    for n in range(20):
+        assign_role(UserFactory(), role.name, device_groups=[DeviceGroupFactory(), DeviceGroupFactory()])
+        assign_role(Group.objects.create(name=f"Team {n}"), role.name)
+
+    with django_assert_num_queries(few):
+        page = client.get(url).content.decode()
+    assert page.count('data-testid="assignment-row"') == 25  # a full page
 
 
 def test_the_user_picker_suggests_at_most_fifty_people(admin_user):

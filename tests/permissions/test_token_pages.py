@@ -4,7 +4,9 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -155,6 +157,22 @@ def test_a_role_manager_sees_and_revokes_everyones_tokens(admin_user, reader):
     assert token.revoked_at is not None
     entry = ActivityLogEntry.objects.get(action="permissions.apitoken.revoked", target_id=str(token.pk))
     assert entry.actor_name == "admin"
+
+
+def test_everyones_tokens_cost_the_same_queries_however_many_there_are(admin_user, django_assert_num_queries):
+    client = client_for(admin_user)
+    url = f"{TOKENS}?whose=everyone"
+    api_token_create(user=UserFactory(), name="First")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+
+    for n in range(20):
+        api_token_create(user=UserFactory(), name=f"Token {n}")
+
+    with django_assert_num_queries(len(few)):
+        page = client.get(url).content.decode()
+    assert page.count('data-testid="token-row"') == 21
 
 
 def test_a_role_manager_may_create_a_token_for_someone_else(admin_user, reader):
