@@ -6,7 +6,7 @@ entities through `entities_for`: an incident in scope can hold alerts and device
 
 from datetime import timedelta
 
-from django.db.models import Count
+from django.db.models import Count, F, Func
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -14,7 +14,6 @@ from incidents.filters import FilterRequest, IncidentFilterSet, with_defaults
 from incidents.models import Comment, Evidence, Incident, IncidentEntity
 from incidents.queue_columns import order_by
 from incidents.selectors import alerts_for, entities_for, incidents_for
-from permissions.catalogue import MANAGE_INCIDENTS
 from portal.selectors import activity_for
 
 __all__ = (
@@ -25,6 +24,7 @@ __all__ = (
     "incident_evidence",
     "incident_graph_data",
     "incident_queue",
+    "known_tags",
     "may_change_incident",
     "queue_timeline",
     "similar_incidents",
@@ -75,10 +75,24 @@ def _per_hour(queryset, field: str, start) -> dict:
 
 
 def may_change_incident(user, incident: Incident) -> bool:
-    """Whether the manage pane applies: the right to manage incidents, over a scope that holds this one."""
-    if not user.has_perm(MANAGE_INCIDENTS):
-        return False
+    """
+    Whether the manage pane applies: the right to manage incidents, over a scope that holds this one (without the
+    right the change scope is empty, and the question costs no query).
+    """
     return incidents_for(user, action="change").filter(pk=incident.pk).exists()
+
+
+def known_tags(user) -> list[str]:
+    """Tags in use on the most recently updated tagged incidents this person can see, for the type-ahead."""
+    recent = incidents_for(user).exclude(custom_tags=[]).order_by("-last_update").values("pk")[:1000]
+    tags = (
+        Incident.objects.filter(pk__in=recent)
+        .annotate(tag=Func(F("custom_tags"), function="unnest"))
+        .values_list("tag", flat=True)
+        .distinct()
+        .order_by("tag")
+    )
+    return list(tags[:200])
 
 
 def incident_alerts(user, incident: Incident):

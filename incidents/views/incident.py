@@ -7,7 +7,6 @@ activity log, with a manage pane. Tabs load through htmx (and work as plain link
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.db.models import F, Func
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +19,10 @@ from incidents.incident_selectors import (
     incident_entities,
     incident_evidence,
     incident_graph_data,
+    known_tags,
     may_change_incident,
     similar_incidents,
 )
-from incidents.models import Incident
 from incidents.naming import category_label, sort_categories
 from incidents.page_selectors import visible_entity_ids
 from incidents.selectors import OutOfScope, incidents_for
@@ -62,10 +61,12 @@ def incident_detail(request, pk: int):
         return render(request, "incidents/redirected.html", {"incident": incident}, status=200)
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "story"
     tab_context = _tab_context(request.user, incident, tab, page=request.GET.get("page"))
-    context = {"incident": incident, "tab": tab, "tabs": TABS, **tab_context}
+    # The manage pane and the activity tab's comment form: the right to manage, over a scope holding this incident.
+    can_change = may_change_incident(request.user, incident)
+    context = {"incident": incident, "tab": tab, "tabs": TABS, "can_change": can_change, **tab_context}
     if request.htmx and request.htmx.target == "incident-tab":
         return render(request, f"incidents/tabs/{tab}.html", context)
-    context.update(_manage_context(request.user, incident, can_change=may_change_incident(request.user, incident)))
+    context.update(_manage_context(request.user, incident, can_change=can_change))
     return render(request, "incidents/detail.html", context)
 
 
@@ -124,20 +125,7 @@ def _manage_context(user, incident, *, can_change: bool, errors=None, values=Non
 @view_required
 def incident_tags(request):
     """The tag field's type-ahead, loaded when the field is first focused so that the page never waits for it."""
-    return render(request, "incidents/partials/known_tags.html", {"known_tags": _known_tags(request.user)})
-
-
-def _known_tags(user) -> list[str]:
-    """Tags in use on the most recently updated tagged incidents this person can see, for the type-ahead."""
-    recent = incidents_for(user).exclude(custom_tags=[]).order_by("-last_update").values("pk")[:1000]
-    tags = (
-        Incident.objects.filter(pk__in=recent)
-        .annotate(tag=Func(F("custom_tags"), function="unnest"))
-        .values_list("tag", flat=True)
-        .distinct()
-        .order_by("tag")
-    )
-    return list(tags[:200])
+    return render(request, "incidents/partials/known_tags.html", {"known_tags": known_tags(request.user)})
 
 
 def _graph_layout(graph: dict) -> dict:
@@ -181,7 +169,7 @@ def incident_manage(request, pk: int):
     except OutOfScope as error:
         raise Http404("No such incident.") from error
     except ValidationError as error:
-        errors = error.message_dict if hasattr(error, "message_dict") else {"__all__": error.messages}
+        errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
         incident.refresh_from_db()
         context = {
             "incident": incident,
@@ -189,7 +177,7 @@ def incident_manage(request, pk: int):
         }
         if request.htmx:
             return render(request, "incidents/partials/manage.html", context, status=422)
-        messages.error(request, " ".join(m for ms in errors.values() for m in ms))
+        messages.error(request, " ".join(validation_messages(error)))
         return redirect("incidents:detail", pk=incident.pk)
     messages.success(request, "Incident updated.")
     return _back_to(request, incident.pk, request.POST.get("tab"))

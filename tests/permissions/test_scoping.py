@@ -440,6 +440,22 @@ def test_a_reader_over_all_data_and_operator_over_a_sees_everything_but_changes_
     assert Incident.objects.get(pk=b.incident.pk).assigned_to == ""
 
 
+def test_the_comment_form_is_offered_only_on_incidents_the_person_may_change(client, a, b, group_a):
+    person = UserFactory(username="mixed")
+    assign_role(person, "Security reader")
+    assign_role(person, "Security operator", device_groups=[group_a])
+    signed_in(client, person)
+
+    def comment_form_on(side, **headers) -> bool:
+        response = client.get(reverse("incidents:detail", args=[side.incident.pk]), {"tab": "activity"}, **headers)
+        assert response.status_code == 200
+        return f'action="{reverse("incidents:comment", args=[side.incident.pk])}"' in response.content.decode()
+
+    tab_only = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "incident-tab"}
+    assert comment_form_on(a) and comment_form_on(a, **tab_only)
+    assert not comment_form_on(b) and not comment_form_on(b, **tab_only)
+
+
 def test_a_role_assigned_to_a_group_gives_its_members_that_scope(client, a, b, group_a):
     soc = Group.objects.create(name="SOC team A")
     assign_role(soc, "Security reader", device_groups=[group_a])
