@@ -31,8 +31,14 @@ ACTION_PERMISSIONS = {"view": VIEW_SECURITY_DATA, "change": MANAGE_INCIDENTS}
 class OutOfScope(ObjectDoesNotExist):
     """
     The object does not exist, or the actor may not (or no longer) reach it with the action. One exception for both,
-    so that an answer never tells whether an object outside someone's scope exists; views answer 404.
+    so that an answer never tells whether an object outside someone's scope exists; views answer 404. It names the
+    model and id it was raised for, so that a write touching two objects (an alert and the incident it moves to)
+    tells which one was refused.
     """
+
+    def __init__(self, model, pk):
+        self.model, self.pk = model, pk
+        super().__init__(f"There is no {model._meta.verbose_name} {pk} that you may change.")
 
 
 def incidents_for(user, *, action: str = "view"):

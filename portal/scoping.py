@@ -9,9 +9,9 @@ GIN-indexed); a scoped user sees those that share a group, and nothing without a
 
 from django.db.models import QuerySet
 
-from permissions.selectors import ALL_DATA, NO_DATA, DataScope, data_scope
+from permissions.selectors import data_scope
 
-__all__ = ("ALL_DATA", "NO_DATA", "DataScope", "data_scope", "restrict")
+__all__ = ("data_scope", "restrict")
 
 
 def restrict(queryset: QuerySet, user, *, permission: str, device_groups_field: str = "device_group_ids") -> QuerySet:

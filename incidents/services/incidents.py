@@ -8,6 +8,9 @@ Each write finds its row through the actor's scope inside its transaction (`inci
 refused with `OutOfScope`, never changed. The system (actor None) reaches everything.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,15 +18,19 @@ from django.utils import timezone
 from incidents.choices import AlertStatus, Classification, Determination, IncidentStatus, Severity
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Incident
 from incidents.selectors import OutOfScope, alerts_to_change, incidents_to_change
+from portal.errors import validation_messages
 from portal.services import activity_record, activity_record_many, changes_between, snapshot
 
 __all__ = (
     "ASSIGNEE_MAX_LENGTH",
     "DEPRECATED_DETERMINATIONS",
     "DETERMINATIONS_BY_CLASSIFICATION",
+    "BulkOutcome",
     "alert_update",
+    "bulk_apply",
     "comment_add",
     "determinations_offered",
+    "incident_tag",
     "incident_update",
     "locked_alert",
     "locked_incident",
@@ -134,7 +141,7 @@ def locked_incident(actor, incident_id: int, *, no_key: bool = False) -> Inciden
     """
     incident = incidents_to_change(actor).select_for_update(no_key=no_key).filter(pk=incident_id).first()
     if incident is None:
-        raise OutOfScope(f"There is no incident {incident_id} that you may change.")
+        raise OutOfScope(Incident, incident_id)
     return incident
 
 
@@ -142,7 +149,7 @@ def locked_alert(actor, alert_id: int, *, no_key: bool = False) -> Alert:
     """The alert, locked for the caller's transaction, when `actor` may change it now; OutOfScope otherwise."""
     alert = alerts_to_change(actor).select_for_update(no_key=no_key).filter(pk=alert_id).first()
     if alert is None:
-        raise OutOfScope(f"There is no alert {alert_id} that you may change.")
+        raise OutOfScope(Alert, alert_id)
     return alert
 
 
@@ -203,6 +210,17 @@ def incident_update(*, incident_id: int, actor, **values) -> Incident:
     if changes.get("status", {}).get("after") == IncidentStatus.RESOLVED:
         _alerts_follow(incident, actor, status=AlertStatus.RESOLVED)
     return incident
+
+
+@transaction.atomic
+def incident_tag(*, incident_id: int, actor, tag: str, remove: bool = False) -> Incident:
+    """
+    Add one tag to an incident's tags (last), or remove it. The tags are read under the incident's lock, so that
+    two people tagging the same incident at once both keep their tag.
+    """
+    incident = locked_incident(actor, incident_id)
+    tags = [t for t in incident.custom_tags if t != tag]
+    return incident_update(incident_id=incident_id, actor=actor, custom_tags=tags if remove else [*tags, tag])
 
 
 def _alerts_follow(incident: Incident, actor, **values) -> None:
@@ -285,3 +303,28 @@ def comment_add(*, actor, text: str, incident_id: int | None = None, alert_id: i
     )
     activity_record(actor=actor, action="incidents.comment.added", target=target, message=text[:300])
     return comment
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    updated: list[int]
+    # (id, the rules' messages) in the order asked; None for an id that is missing or out of the actor's scope.
+    failed: list[tuple[int, str | None]]
+
+
+def bulk_apply(ids: list[int], write: Callable[[int], object]) -> BulkOutcome:
+    """
+    `write(id)` (one of the services above) for each id, each in its own transaction: one item the rules refuse
+    does not undo the others. The service re-checks the scope, so an id out of scope fails like a missing one.
+    """
+    outcome = BulkOutcome(updated=[], failed=[])
+    for pk in ids:
+        try:
+            write(pk)
+        except OutOfScope:
+            outcome.failed.append((pk, None))
+        except ValidationError as error:
+            outcome.failed.append((pk, " ".join(validation_messages(error))))
+        else:
+            outcome.updated.append(pk)
+    return outcome

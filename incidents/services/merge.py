@@ -126,7 +126,7 @@ def incidents_merge(*, target_id: int, source_ids: list[int], actor, reason: str
     locked = {i.pk: i for i in incidents_to_change(actor).select_for_update().filter(pk__in=ids).order_by("pk")}
     missing = [pk for pk in ids if pk not in locked]
     if missing:
-        raise OutOfScope(f"There is no incident {missing[0]} that you may change.")
+        raise OutOfScope(Incident, missing[0])
     incidents = list(locked.values())
     if any(incident.status == IncidentStatus.REDIRECTED for incident in incidents):
         raise ValidationError("An incident that was already merged cannot be merged again; use its target.")
@@ -150,7 +150,7 @@ def alert_move(*, alert_id: int, actor, reason: str, incident_id: int | None = N
         target = locked.get(incident_id)
         out_of_scope = actor is not None and not incidents_to_change(actor).filter(pk=incident_id).exists()
         if target is None or out_of_scope:
-            raise OutOfScope(f"There is no incident {incident_id} that you may change.")
+            raise OutOfScope(Incident, incident_id)
         if target.status == IncidentStatus.REDIRECTED:
             raise ValidationError(
                 f"Incident {incident_id} was merged into {target.redirect_incident_id}; use that one."

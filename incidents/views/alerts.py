@@ -30,17 +30,17 @@ from incidents.choices import (
 from incidents.filters import FILTER_MARKER, TIME_RANGES
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Incident
 from incidents.naming import KILL_CHAIN, category_label
-from incidents.selectors import OutOfScope, alerts_for, incidents_for
+from incidents.selectors import OutOfScope, alerts_for
 from incidents.services.incidents import (
     ASSIGNEE_MAX_LENGTH,
     SETTABLE_ALERT_STATUSES,
     alert_update,
-    check_classification,
+    bulk_apply,
     comment_add,
     determinations_offered,
 )
 from incidents.services.merge import alert_move
-from permissions.selectors import device_groups_for
+from incidents.views.bulk import selected_ids, shared_values
 from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
 from portal.selectors import activity_for
@@ -140,7 +140,7 @@ def _queue_context(request, params, **extra) -> dict:
         "filter_marker": FILTER_MARKER,
         "filter_errors": _filter_errors(form),
         "active_filters": _active_filters(form) if form.is_valid() else [],
-        "checks": _filter_checks(request.user, form),
+        "checks": _filter_checks(form),
         "range_choice": queue.range_choice,
         "range_labels": RANGE_LABELS,
         "categories": [(value, category_label(value)) for value in KILL_CHAIN],
@@ -153,8 +153,12 @@ def _queue_context(request, params, **extra) -> dict:
     }
 
 
-def _filter_checks(user, form) -> list[dict]:
-    """The multiple-choice filters as lists of checkboxes, with what the URL ticks; only device groups in scope."""
+def _filter_checks(form) -> list[dict]:
+    """
+    The multiple-choice filters as lists of checkboxes, with what the URL ticks; the device groups are the filter's
+    own choices, which the FilterSet scopes to the reader.
+    """
+    device_groups = form.fields["device_group"].queryset.order_by("rank", "name")
     groups = [
         ("status", [choice for choice in AlertStatus.choices]),
         ("severity", list(reversed(Severity.choices))),
@@ -162,7 +166,7 @@ def _filter_checks(user, form) -> list[dict]:
         ("detection_source", DetectionSource.choices),
         ("classification", Classification.choices),
         ("determination", Determination.choices),
-        ("device_group", [(str(group.pk), group.name) for group in device_groups_for(user).order_by("rank", "name")]),
+        ("device_group", [(str(group.pk), group.name) for group in device_groups]),
     ]
     checks = []
     for name, choices in groups:
@@ -216,43 +220,12 @@ def _active_filters(form) -> list[dict]:
 def _bulk_values(request) -> dict:
     """What the bulk form asks for, as `alert_update` takes it; ValidationError when the request makes no sense."""
     action = request.POST.get("action", "")
-    if action == "assign_me":
-        return {"assigned_to": request.user.get_username()}
-    if action == "unassign":
-        return {"assigned_to": ""}
-    if action == "assign":
-        name = request.POST.get("assigned_to", "").strip()
-        if not name:
-            raise ValidationError("Type the name to assign the alerts to, or choose Assign to me.")
-        return {"assigned_to": name}
-    if action == "status":
-        status = request.POST.get("status", "")
-        if status not in dict(SETTABLE_STATUSES):
-            raise ValidationError("Choose the status to set.")
-        return {"status": status}
-    if action == "classify":
-        classification = request.POST.get("classification", "")
-        determination = request.POST.get("determination") or Determination.UNKNOWN
-        if classification not in Classification.values:
-            raise ValidationError("Choose a classification.")
-        if determination not in Determination.values:
-            raise ValidationError(f"{determination!r} is not a determination.")
-        # The same for every selected alert: refuse the whole request up front, with the service's own rule.
-        check_classification(classification, determination)
-        return {"classification": classification, "determination": determination}
-    raise ValidationError("Choose what to do with the selected alerts.")
-
-
-def _selected_ids(request) -> list[int]:
-    ids = []
-    for value in request.POST.getlist("alert"):
-        value = value.strip()
-        if not value.isdigit():
-            raise ValidationError(f"{value!r} is not an alert id.")
-        ids.append(int(value))
-    if not ids:
-        raise ValidationError("Select at least one alert first.")
-    return list(dict.fromkeys(ids))
+    if action != "status":
+        return shared_values(request, action, "alerts")
+    status = request.POST.get("status", "")
+    if status not in dict(SETTABLE_STATUSES):
+        raise ValidationError("Choose the status to set.")
+    return {"status": status}
 
 
 @require_POST
@@ -264,7 +237,7 @@ def alert_bulk(request):
     """
     back = reverse("incidents:alert_queue") + (f"?{request.GET.urlencode()}" if request.GET else "")
     try:
-        ids = _selected_ids(request)
+        ids = selected_ids(request, "alert")
         values = _bulk_values(request)
     except ValidationError as error:
         if _is_results_request(request):
@@ -273,24 +246,16 @@ def alert_bulk(request):
         messages.error(request, " ".join(error.messages))
         return redirect(back)
 
-    changeable = dict(alerts_for(request.user, action="change").filter(pk__in=ids).values_list("pk", "title"))
-    updated, failed = [], []
-    for alert_id in ids:
-        if alert_id not in changeable:
-            failed.append({"id": alert_id, "title": "", "reason": "No such alert, or not one you may change."})
-            continue
-        try:
-            alert_update(alert_id=alert_id, actor=request.user, **values)
-        except ValidationError as error:
-            failed.append(
-                {"id": alert_id, "title": changeable[alert_id], "reason": " ".join(validation_messages(error))}
-            )
-        except OutOfScope:
-            failed.append({"id": alert_id, "title": "", "reason": "No such alert, or not one you may change."})
-        else:
-            updated.append(alert_id)
-
-    summary = f"Updated {len(updated)} alert{'' if len(updated) == 1 else 's'}." if updated else ""
+    outcome = bulk_apply(ids, lambda pk: alert_update(alert_id=pk, actor=request.user, **values))
+    # Titles only for the alerts the rules refused: those are in the person's scope (the others are not found).
+    refused = [pk for pk, reason in outcome.failed if reason is not None]
+    titles = dict(alerts_for(request.user).filter(pk__in=refused).values_list("pk", "title")) if refused else {}
+    failed = [
+        {"id": pk, "title": titles.get(pk, ""), "reason": reason or "No such alert, or not one you may change."}
+        for pk, reason in outcome.failed
+    ]
+    updated = len(outcome.updated)
+    summary = f"Updated {updated} alert{'' if updated == 1 else 's'}." if updated else ""
     if _is_results_request(request):
         result = {"summary": summary, "failed": failed}
         context = _queue_context(request, request.GET, bulk_result=result)
@@ -506,31 +471,29 @@ def alert_move_view(request, pk: int):
     form = AlertMoveForm(request.POST)
     if form.is_valid():
         target_id = form.cleaned_data["incident"] if form.cleaned_data["destination"] == "existing" else None
-        if target_id is not None and not incidents_for(request.user, action="change").filter(pk=target_id).exists():
-            form.add_error("incident", f"There is no incident {target_id} that you may change.")
+        try:
+            moved = alert_move(
+                alert_id=alert.pk, actor=request.user, reason=form.cleaned_data["reason"], incident_id=target_id
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        except OutOfScope as error:
+            # The service checks both ends in its transaction: the alert gone from the scope is a 404, a target
+            # that is missing or out of scope is a wrong value in the form (the same words for both).
+            if error.model is Alert:
+                raise Http404("No such alert.") from error
+            form.add_error("incident", str(error))
         else:
-            try:
-                moved = alert_move(
-                    alert_id=alert.pk, actor=request.user, reason=form.cleaned_data["reason"], incident_id=target_id
-                )
-            except ValidationError as error:
-                _add_service_errors(form, error)
-            except OutOfScope as error:
-                # The alert or the target left the person's scope between the check above and the move.
-                if page_selectors.alert_for_page(request.user, alert.pk, action="change") is None:
-                    raise Http404("No such alert.") from error
-                form.add_error("incident", f"There is no incident {target_id} that you may change.")
-            else:
-                alert = page_selectors.alert_for_page(request.user, moved.pk)
-                if request.htmx:
-                    context = {
-                        "alert": alert,
-                        "can_change": True,
-                        **_move_context(request.user, alert, moved=alert.incident),
-                    }
-                    return render(request, "incidents/alerts/partials/incident.html", context)
-                messages.success(request, f"Alert moved to incident {alert.incident_id}.")
-                return redirect("incidents:alert_detail", pk=alert.pk)
+            alert = page_selectors.alert_for_page(request.user, moved.pk)
+            if request.htmx:
+                context = {
+                    "alert": alert,
+                    "can_change": True,
+                    **_move_context(request.user, alert, moved=alert.incident),
+                }
+                return render(request, "incidents/alerts/partials/incident.html", context)
+            messages.success(request, f"Alert moved to incident {alert.incident_id}.")
+            return redirect("incidents:alert_detail", pk=alert.pk)
     move = _move_context(request.user, alert, form)
     if request.htmx:
         context = {"alert": alert, "can_change": True, **move}

@@ -13,15 +13,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.choices import Classification, Determination, IncidentStatus
+from incidents.choices import Classification, IncidentStatus
 from incidents.filters import FILTER_MARKER
 from incidents.incident_selectors import incident_queue, queue_timeline
-from incidents.models import Incident
 from incidents.queue_columns import COLUMNS, PREFERENCE_KEY, columns_from, reorder, rows_of
-from incidents.selectors import OutOfScope, incidents_for
-from incidents.services.incidents import determinations_offered, incident_update
+from incidents.selectors import OutOfScope
+from incidents.services.incidents import bulk_apply, determinations_offered, incident_tag, incident_update
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
-from permissions.selectors import device_groups_for
+from incidents.views.bulk import selected_ids, shared_values
 from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
 from portal.selectors import preference_get
@@ -31,6 +30,8 @@ __all__ = ("incident_bulk", "incident_columns", "incident_merge", "incident_queu
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # past this the queue says "10,000+" (see BoundedPaginator)
+# Too few incidents, or one that is missing or out of scope: the same words, so that none tells which.
+MERGE_SELECTION = "Select two to five incidents you may change to merge them."
 view_required = permission_required("incidents.view_security_data", raise_exception=True)
 change_required = permission_required("incidents.manage_incidents", raise_exception=True)
 
@@ -64,9 +65,9 @@ def incident_queue_view(request):
     }
     if _results_only(request):
         return render(request, "incidents/partials/queue_results.html", context)
-    context["device_group_choices"] = list(
-        device_groups_for(request.user).order_by("rank", "name").values_list("pk", "name")
-    )
+    # The filter's own choices, which the FilterSet scopes to the reader.
+    device_groups = filterset.form.fields["device_group"].queryset
+    context["device_group_choices"] = list(device_groups.order_by("rank", "name").values_list("pk", "name"))
     return render(request, "incidents/queue.html", context)
 
 
@@ -93,31 +94,22 @@ def _redirect(request, url):
     return redirect(url)
 
 
-def _selected(request) -> list[int]:
-    ids = []
-    for value in request.POST.getlist("incident"):
-        if value.isdigit():
-            ids.append(int(value))
-    return list(dict.fromkeys(ids))
-
-
-BULK_ACTIONS = {
-    "assign_me": lambda request: {"assigned_to": request.user.get_username()},
-    "unassign": lambda request: {"assigned_to": ""},
-    "assign": lambda request: {"assigned_to": request.POST.get("assigned_to", "").strip()},
-    "status": lambda request: {
-        "status": request.POST.get("status", ""),
-        **(
-            {"resolving_comment": request.POST.get("resolving_comment", "")}
-            if request.POST.get("status") == IncidentStatus.RESOLVED
-            else {}
-        ),
-    },
-    "classify": lambda request: {
-        "classification": request.POST.get("classification", ""),
-        "determination": request.POST.get("determination") or Determination.UNKNOWN,
-    },
-}
+def _bulk_write(request):
+    """The service call the bulk form asks for, for one incident id; ValidationError when it makes no sense."""
+    action, actor = request.POST.get("action", ""), request.user
+    if action in ("tag_add", "tag_remove"):
+        tag = request.POST.get("tag", "").strip()
+        if not tag:
+            raise ValidationError("Give the tag to add or remove.")
+        return lambda pk: incident_tag(incident_id=pk, actor=actor, tag=tag, remove=action == "tag_remove")
+    if action == "status":
+        # Each incident's status rules (a resolving comment, redirected incidents) are the service's.
+        values = {"status": request.POST.get("status", "")}
+        if values["status"] == IncidentStatus.RESOLVED:
+            values["resolving_comment"] = request.POST.get("resolving_comment", "")
+    else:
+        values = shared_values(request, action, "incidents")
+    return lambda pk: incident_update(incident_id=pk, actor=actor, **values)
 
 
 @require_POST
@@ -127,60 +119,39 @@ def incident_bulk(request):
     Apply one change to every selected incident; each is its own transaction, and failures are listed. Incidents
     outside the person's scope are reported as not found, exactly like ids that do not exist.
     """
-    action = request.POST.get("action", "")
-    ids = _selected(request)
-    if not ids:
-        messages.error(request, "Select at least one incident first.")
+    try:
+        ids = selected_ids(request, "incident")
+        write = _bulk_write(request)
+    except ValidationError as error:
+        messages.error(request, " ".join(validation_messages(error)))
         return _redirect(request, _back(request))
-    if action not in BULK_ACTIONS and action not in ("tag_add", "tag_remove"):
-        messages.error(request, "Choose what to do with the selected incidents.")
-        return _redirect(request, _back(request))
-    incidents = {i.pk: i for i in incidents_for(request.user, action="change").filter(pk__in=ids)}
-    done, failed = 0, []
-    for incident_id in ids:
-        incident = incidents.get(incident_id)
-        if incident is None:
-            failed.append(f"#{incident_id}: not found")
-            continue
-        try:
-            incident_update(incident_id=incident_id, actor=request.user, **_bulk_values(request, action, incident))
-            done += 1
-        except OutOfScope:
-            failed.append(f"#{incident_id}: not found")
-        except ValidationError as error:
-            failed.append(f"#{incident_id}: {' '.join(validation_messages(error))}")
-    if done:
+    outcome = bulk_apply(ids, write)
+    if done := len(outcome.updated):
         messages.success(request, f"Updated {done} incident{'s' if done != 1 else ''}.")
-    if failed:
-        messages.error(request, "Not updated: " + "; ".join(failed))
+    if outcome.failed:
+        failed = "; ".join(f"#{pk}: {reason or 'not found'}" for pk, reason in outcome.failed)
+        messages.error(request, f"Not updated: {failed}")
     return _redirect(request, _back(request))
-
-
-def _bulk_values(request, action: str, incident: Incident) -> dict:
-    if action in ("tag_add", "tag_remove"):
-        tag = request.POST.get("tag", "").strip()
-        if not tag:
-            raise ValidationError("Give the tag to add or remove.")
-        tags = [t for t in incident.custom_tags if t != tag]
-        return {"custom_tags": [*tags, tag] if action == "tag_add" else tags}
-    return BULK_ACTIONS[action](request)
 
 
 @require_POST
 @change_required
 def incident_merge(request):
     """Merge the selected incidents (up to five) into the oldest of them, and go to it."""
-    ids = sorted(_selected(request))
-    visible = set(incidents_for(request.user, action="change").filter(pk__in=ids).values_list("pk", flat=True))
-    if len(ids) < 2 or set(ids) - visible:
-        messages.error(request, "Select two to five incidents you may change to merge them.")
+    try:
+        ids = sorted(selected_ids(request, "incident"))
+    except ValidationError:
+        ids = []
+    if len(ids) < 2:
+        messages.error(request, MERGE_SELECTION)
         return _redirect(request, _back(request))
     try:
+        # The service finds every incident through the person's scope, inside its transaction.
         target = incidents_merge(
             target_id=ids[0], source_ids=ids[1:], actor=request.user, reason=request.POST.get("reason", "")
         )
     except OutOfScope:
-        messages.error(request, "Select two to five incidents you may change to merge them.")
+        messages.error(request, MERGE_SELECTION)
         return _redirect(request, _back(request))
     except ValidationError as error:
         messages.error(request, " ".join(validation_messages(error)))

@@ -312,3 +312,14 @@ def test_it_refuses_an_unknown_classification_in_bulk_with_a_message_not_an_erro
     assert response.status_code == 302
     assert "&#x27;bogus&#x27; is not a classification." in page.content.decode()
     assert Incident.objects.get(pk=incident.pk).classification == "unknown"
+
+
+def test_it_refuses_a_bulk_assign_without_a_name_rather_than_unassigning(signed_in):
+    incident = incident_on("ws1")
+    Incident.objects.filter(pk=incident.pk).update(assigned_to="tier2")
+
+    signed_in.post(reverse("incidents:bulk"), {"action": "assign", "assigned_to": "  ", "incident": [incident.pk]})
+    page = signed_in.get(QUEUE)
+
+    assert Incident.objects.get(pk=incident.pk).assigned_to == "tier2"
+    assert "Type the name to assign the incidents to, or choose Assign to me." in page.content.decode()
