@@ -72,10 +72,13 @@ class EvidenceInline(ScopedRelationsMixin, admin.TabularInline):
     fk_name = "alert"
     extra = 0
     fields = ["odata_type", "entity", "roles", "verdict", "remediation_status"]
-    raw_id_fields = ["entity"]
+    # Evidence names what a sensor saw; it is never re-pointed at another entity by hand.
+    readonly_fields = ["entity"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(alert__in=alerts_for(request.user))
+        # The alert is in scope (its page is); an alert may also name a device of a group outside the person's
+        # scope, whose evidence is left out here as it is on the alert page.
+        return super().get_queryset(request).filter(entity__in=entities_for(request.user))
 
 
 @admin.register(Alert)

@@ -617,6 +617,20 @@ def test_the_admin_offers_only_incidents_in_scope_for_an_alerts_incident(client,
     assert set(field.queryset.values_list("pk", flat=True)) == {a.incident.pk}
 
 
+def test_the_admin_alert_page_leaves_out_evidence_on_a_device_outside_the_scope(client, staff_admin_a, a, b):
+    EvidenceFactory(alert=a.alert, entity=b.device)
+    client = signed_in(client, staff_admin_a)
+    url = reverse("admin:incidents_alert_change", args=[a.alert.pk])
+
+    page = client.get(url)
+
+    assert page.status_code == 200
+    assert a.device.key in page.content.decode()
+    assert b.device.key not in page.content.decode()
+    formset = page.context["inline_admin_formsets"][0].formset
+    assert {form.instance.entity_id for form in formset.forms} == {a.device.pk, a.account.pk}
+
+
 # --- The API that exists now ----------------------------------------------------------------------------------
 
 
