@@ -1183,21 +1183,28 @@ def measure(repeat: int, targets: dict, database: str) -> tuple[dict, list[dict]
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
 
-    from permissions.grants import grants_sync
-    from permissions.models import Role, RoleAssignment
+    from incidents.models import DeviceGroup
+    from permissions.models import Role
+    from permissions.services import assignment_set
 
     group, device, incident = targets["scoped_group_id"], targets["filter_device"], targets["incident_id"]
     clients = {}
-    for name, role, device_groups in (("all", "Security administrator", []), ("scoped", "Security operator", [group])):
+    scoped_to = list(DeviceGroup.objects.filter(pk=group))
+    for name, role, device_groups in (
+        ("all", "Security administrator", []),
+        ("scoped", "Security operator", scoped_to),
+    ):
         # get_or_create: --use-db measures a database an earlier run already signed these users up in.
         user, _ = get_user_model().objects.get_or_create(
             username=f"bench-queue-{name}", defaults={"email": f"bench-queue-{name}@vigil.example"}
         )
-        assignment, _ = RoleAssignment.objects.get_or_create(
-            role=Role.objects.get(group__name=role), user=user, defaults={"all_data": not device_groups}
+        assignment_set(
+            role=Role.objects.get(group__name=role),
+            user=user,
+            all_data=not device_groups,
+            device_groups=device_groups,
+            actor=None,
         )
-        assignment.device_groups.set(device_groups)
-        grants_sync(user_ids=[user.pk])
         clients[name] = Client()
         clients[name].force_login(user)
 

@@ -25,6 +25,7 @@ __all__ = (
     "api_token_revoke",
     "assignment_create",
     "assignment_delete",
+    "assignment_set",
     "assignment_update",
     "home_card_visibility_set",
     "role_create",
@@ -260,6 +261,16 @@ def assignment_create(*, role: Role, user=None, group: Group | None = None, all_
         },
     )
     return assignment
+
+
+@transaction.atomic
+def assignment_set(*, role: Role, user=None, group: Group | None = None, all_data: bool, device_groups=(), actor):
+    """`role` held by the user or group over this scope, whether they held it before or not (seeds and set-ups)."""
+    principal = {"user": user} if user is not None else {"group": group}
+    assignment = RoleAssignment.objects.filter(role=role, **principal).first()
+    if assignment is None:
+        return assignment_create(role=role, all_data=all_data, device_groups=device_groups, actor=actor, **principal)
+    return assignment_update(assignment=assignment, all_data=all_data, device_groups=device_groups, actor=actor)
 
 
 @transaction.atomic

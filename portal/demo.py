@@ -15,8 +15,8 @@ from incidents.demo import demo_alerts
 from incidents.models import Alert, DeviceGroup, Entity
 from incidents.services.correlation import alerts_correlate
 from incidents.services.ingestion import ingest_alerts
-from permissions.models import Role, RoleAssignment
-from permissions.services import assignment_create, assignment_update
+from permissions.models import Role
+from permissions.services import assignment_set
 from portal.services import SYSTEM
 
 __all__ = ("DEMO_ACCOUNTS", "DemoAccount", "demo_estate_seed")
@@ -137,13 +137,13 @@ def _seed_directory(now) -> None:
 def _demo_assignment(user, account: DemoAccount, groups: dict[str, DeviceGroup]) -> None:
     # Through the permissions services, so the seed gets their checks, grants and log; a second run finds the
     # assignment and changes (and logs) nothing.
-    role = Role.objects.get(group__name=account.role)
-    scope = {"all_data": not account.device_groups, "device_groups": [groups[name] for name in account.device_groups]}
-    assignment = RoleAssignment.objects.filter(role=role, user=user).first()
-    if assignment is None:
-        assignment_create(role=role, user=user, actor=SYSTEM, **scope)
-    else:
-        assignment_update(assignment=assignment, actor=SYSTEM, **scope)
+    assignment_set(
+        role=Role.objects.get(group__name=account.role),
+        user=user,
+        all_data=not account.device_groups,
+        device_groups=[groups[name] for name in account.device_groups],
+        actor=SYSTEM,
+    )
 
 
 def _ingest_attack_stories(now) -> int:
