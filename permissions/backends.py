@@ -1,6 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 
+from permissions.access import access_of
 from permissions.selectors import assignments_of
 
 __all__ = ("RoleAssignmentBackend",)
@@ -16,3 +17,11 @@ class RoleAssignmentBackend(ModelBackend):
 
     def _get_group_permissions(self, user_obj):
         return Permission.objects.filter(group__role__assignments__in=assignments_of(user_obj)).distinct()
+
+    def get_all_permissions(self, user_obj, obj=None):
+        # The same one-query read that data scoping uses (permissions.access), rather than ModelBackend's two.
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if user_obj.is_superuser:
+            return super().get_all_permissions(user_obj)
+        return set(access_of(user_obj).permissions)

@@ -9,7 +9,7 @@ GIN-indexed); a scoped user sees those that share a group, and nothing without a
 
 from django.db.models import QuerySet
 
-from permissions.selectors import data_scope
+from permissions.access import data_scope
 
 __all__ = ("data_scope", "restrict")
 

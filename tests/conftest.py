@@ -9,10 +9,9 @@ intelligence analyst; posture_manager — Posture manager; outsider — no role.
 import pytest
 from django.contrib.auth.models import Group
 
-from permissions.models import Role
-from permissions.services import assignment_set
+from permissions.grants import grants_sync
+from permissions.models import Role, RoleAssignment
 from portal import embedded
-from portal.services import SYSTEM
 from tests.factories import UserFactory
 
 
@@ -27,15 +26,17 @@ def _fast_password_hashing(settings):
 
 
 def assign_role(principal, role_name, device_groups=None):
-    """Give a user (or a group) a role over all data, or over `device_groups` when given."""
+    """
+    Give a user (or a group) a role over all data, or over `device_groups` when given. Written directly rather than
+    through assignment_set: the cast is set-up, and tests that assert on the activity log must start from an empty one.
+    """
+    role = Role.objects.get(group__name=role_name)
     field = "group" if isinstance(principal, Group) else "user"
-    return assignment_set(
-        role=Role.objects.get(group__name=role_name),
-        all_data=device_groups is None,
-        device_groups=device_groups or [],
-        actor=SYSTEM,
-        **{field: principal},
-    )
+    assignment = RoleAssignment.objects.create(role=role, all_data=device_groups is None, **{field: principal})
+    if device_groups is not None:
+        assignment.device_groups.set(device_groups)
+        grants_sync(**{f"{field}_ids": [principal.pk]})
+    return assignment
 
 
 def _user_with_role(username, role_name=None):

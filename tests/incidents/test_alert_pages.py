@@ -272,13 +272,13 @@ def _queue_rows(count):
 def test_the_queue_costs_the_same_queries_for_5_or_30_rows(signed_in, django_assert_num_queries):
     _queue_rows(5)
     signed_in.get(QUEUE)  # warm the session and content-type caches
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         assert len(row_ids(signed_in.get(QUEUE))) == 5
     _queue_rows(25)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         assert len(row_ids(signed_in.get(QUEUE))) == 30
     _queue_rows(30)  # a full first page: one count more
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         assert len(row_ids(signed_in.get(QUEUE))) == 50
 
 

@@ -156,9 +156,9 @@ def _entity_with_alerts(count):
 def test_the_entity_page_costs_the_same_queries_for_5_or_30_rows(signed_in, django_assert_num_queries):
     few, many = _entity_with_alerts(5), _entity_with_alerts(30)
     signed_in.get(entity_url(few))  # warm the session and content-type caches
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         content = signed_in.get(entity_url(few)).content.decode()
     assert len(alert_links(content)) == 5 and len(incident_links(content)) == 5
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         content = signed_in.get(entity_url(many)).content.decode()
     assert len(alert_links(content)) == 25 and len(incident_links(content)) == 30

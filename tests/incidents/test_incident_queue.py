@@ -130,7 +130,7 @@ def test_it_shows_an_empty_state_with_a_way_back(signed_in):
     assert b"No incidents match these filters" in response.content
 
 
-@pytest.mark.parametrize(("rows", "queries"), [(3, 8), (30, 8), (60, 9)])
+@pytest.mark.parametrize(("rows", "queries"), [(3, 6), (30, 6), (60, 7)])
 def test_it_runs_a_fixed_number_of_queries_whatever_the_number_of_rows(
     signed_in, django_assert_num_queries, rows, queries
 ):

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from incidents.selectors import incidents_for
+from permissions.access import data_scope
 from permissions.catalogue import (
     CATEGORIES,
     MANAGE_INCIDENTS,
@@ -19,7 +20,6 @@ from permissions.catalogue import (
 )
 from permissions.models import Role, RoleAssignment
 from permissions.roles import BUILTIN_ROLES
-from permissions.selectors import data_scope
 from permissions.services import (
     assignment_create,
     assignment_delete,
@@ -405,3 +405,27 @@ def test_an_administrator_may_step_down_once_someone_else_manages_roles(admin_us
     with pytest.raises(ValidationError):
         role_delete(role=custom, actor=successor)
     assert fresh(successor).has_perm(MANAGE_ROLES)
+
+
+def test_a_permission_given_directly_in_the_django_admin_reaches_all_data(incidents):
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory()
+    user.user_permissions.add(Permission.objects.get(codename="view_security_data"))
+
+    assert visible(user) == names(incidents, "london", "leeds", "no device")
+    assert visible(user, action="change") == set()
+
+
+def test_permissions_and_every_scope_of_a_request_cost_one_query(groups, django_assert_num_queries):
+    london, leeds = groups
+    user = UserFactory()
+    assign_role(user, "Security reader")
+    assign_role(user, "Security operator", device_groups=[london, leeds])
+    user = fresh(user)
+
+    with django_assert_num_queries(1):
+        assert user.has_perm(VIEW_SECURITY_DATA)
+        assert not user.has_perm(MANAGE_ROLES)
+        assert data_scope(user, VIEW_SECURITY_DATA).all_data
+        assert data_scope(user, MANAGE_INCIDENTS).device_group_ids == {london.pk, leeds.pk}
