@@ -3,22 +3,10 @@ from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 
 from permissions.models import ApiToken, Role, RoleAssignment
+from portal.admin import ReadOnlyAdmin
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """
-    Roles and assignments are changed in Permissions & roles, whose services keep the guardian grants and the
-    activity log; the Django admin only shows them.
-    """
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Roles and assignments are changed in Permissions & roles, whose services keep the guardian grants and the activity
+# log; the Django admin only shows them.
 
 
 @admin.register(Role)

@@ -2,17 +2,13 @@ from django.contrib import admin
 
 from portal.models import ActivityLogEntry
 
+__all__ = ("ActivityLogEntryAdmin", "ReadOnlyAdmin")
 
-@admin.register(ActivityLogEntry)
-class ActivityLogEntryAdmin(admin.ModelAdmin):
-    """Read-only: the activity log is append-only."""
 
-    list_display = ["occurred_at", "actor_name", "action", "target_repr"]
-    list_filter = ["action"]
-    search_fields = ["actor_name", "target_repr", "action"]
-    date_hierarchy = "occurred_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin page that only shows its rows: they are written elsewhere, or never rewritten."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -20,3 +16,13 @@ class ActivityLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ActivityLogEntry)
+class ActivityLogEntryAdmin(ReadOnlyAdmin):
+    """Read-only: the activity log is append-only."""
+
+    list_display = ["occurred_at", "actor_name", "action", "target_repr"]
+    list_filter = ["action"]
+    search_fields = ["actor_name", "target_repr", "action"]
+    date_hierarchy = "occurred_at"
