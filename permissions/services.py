@@ -48,13 +48,17 @@ def api_token_digest(secret: str) -> str:
 def api_token_create(*, user, name: str, expires_at: datetime | None = None, actor=None) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret; the secret is never stored and cannot be shown again."""
     name = _check_token_name(user, name)
+    now = timezone.now()
+    expires_at = expires_at or now + DEFAULT_TOKEN_LIFETIME
+    if expires_at > now + timedelta(days=TOKEN_MAX_LIFETIME_DAYS, minutes=1):
+        raise ValidationError({"expires_at": f"A token lasts at most {TOKEN_MAX_LIFETIME_DAYS} days."})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name,
         prefix=secret[: len(TOKEN_PREFIX) + 6],
         digest=api_token_digest(secret),
-        expires_at=expires_at or timezone.now() + DEFAULT_TOKEN_LIFETIME,
+        expires_at=expires_at,
     )
     activity_record(
         actor=actor or user,

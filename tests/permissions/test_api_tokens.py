@@ -5,6 +5,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
@@ -304,3 +305,12 @@ def test_the_command_refuses_a_lifetime_under_one_day(analyst):
         call_command("create_api_token", "analyst", "--name", "X", "--days", "0", stdout=StringIO(), stderr=StringIO())
 
     assert not ApiToken.objects.exists()
+
+
+def test_a_token_lasts_at_most_a_year_whichever_way_it_is_made(analyst):
+    with pytest.raises(ValidationError, match="at most 365 days"):
+        api_token_create(user=analyst, name="Forever", expires_at=timezone.now() + timedelta(days=366))
+    with pytest.raises(CommandError, match="at most 365 days"):
+        call_command("create_api_token", "analyst", "--name", "Forever", "--days", "400", stdout=StringIO())
+
+    assert not ApiToken.objects.filter(name="Forever").exists()

@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from permissions.services import api_token_create
+from portal.errors import validation_messages
 
 
 class Command(BaseCommand):
@@ -21,9 +23,10 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")
-        if user.api_tokens.filter(name=name).exists():
-            raise CommandError(f"{username} already has a token named {name!r}; choose another name.")
-        token, secret = api_token_create(user=user, name=name, expires_at=timezone.now() + timedelta(days=days))
+        try:
+            token, secret = api_token_create(user=user, name=name, expires_at=timezone.now() + timedelta(days=days))
+        except ValidationError as error:
+            raise CommandError(" ".join(validation_messages(error))) from error
         self.stderr.write(f"Token {token.name!r} for {username}, expires {token.expires_at:%Y-%m-%d %H:%M} UTC.")
         self.stderr.write("Copy the secret now: it is not stored and cannot be shown again.")
         self.stdout.write(secret)
