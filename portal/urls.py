@@ -6,6 +6,8 @@ from portal import views
 
 api_patterns = [
     path("", include("incidents.api.urls")),
+    path("", include("permissions.api.urls")),
+    path("", include("portal.api.urls")),
     path("resources/", include("resources.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -19,5 +21,7 @@ urlpatterns = [
     path("permissions/", include("permissions.urls")),
     path("resources/", include("resources.urls")),
     path("api/", include(api_patterns)),
+    # The Graph-compatible security API: tools written for Microsoft Graph's /v1.0/security/ work against it.
+    path("v1.0/security/", include("incidents.graph.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -33,8 +33,10 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _error(message: str, code: int) -> Response:
-    return Response({"detail": message}, status=code)
+def _error(message: str, status_code: int) -> Response:
+    # The native API's error body (portal.api.errors), for the refusals this view makes before DRF parses anything.
+    code = "too_large" if status_code == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE else "parse_error"
+    return Response({"detail": message, "code": code}, status=status_code)
 
 
 ResultSerializer = inline_serializer(

@@ -13,175 +13,41 @@ reason): adding a URL without adding it here fails `test_every_url_of_the_projec
 """
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
-from hashlib import sha256
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone
 
-from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
-from permissions.models import ApiToken, Role, RoleAssignment
-from resources.models import ResourceLink
+from incidents.models import DeviceGroup
 from tests.conftest import assign_role
-from tests.factories import (
-    AlertFactory,
-    DeviceGroupFactory,
-    EntityFactory,
-    EvidenceFactory,
-    IncidentFactory,
-    ResourceLinkFactory,
-    UserFactory,
+from tests.factories import UserFactory
+from tests.permissions.matrix_api import API_MATRIX
+from tests.permissions.matrix_graph import GRAPH_MATRIX
+from tests.permissions.matrix_support import (
+    ADMIN,
+    ADMINS,
+    ALERT_MANAGE,
+    MANAGERS,
+    OPERATOR,
+    POSTURE,
+    READER,
+    ROLES,
+    TI_ANALYST,
+    VIEWERS,
+    Check,
+    Side,
+    _side,
+    _tokens,
+    at,
+    everyone,
+    form,
+    scoped,
+    tenant_wide,
 )
 from tests.urlwalk import walk_project
 
 pytestmark = pytest.mark.django_db
 
-ADMIN = "Security administrator"
-OPERATOR = "Security operator"
-READER = "Security reader"
-TI_ANALYST = "Threat intelligence analyst"
-POSTURE = "Posture manager"
-ROLES = (ADMIN, OPERATOR, READER, TI_ANALYST, POSTURE)
-
-# Who holds what (permissions.roles): viewing security data, managing incidents and alerts, and the tenant-wide
-# permissions only the administrator has (manage roles, manage resources, push alerts in).
-VIEWERS = {ADMIN, OPERATOR, READER, TI_ANALYST}
-MANAGERS = {ADMIN, OPERATOR}
-ADMINS = {ADMIN}
-
-# --- The world: one side per device group ---------------------------------------------------------------------
-
-
-@dataclass
-class Side:
-    """Everything a URL may point at, all in one device group (or, for tenant-wide objects, one per side)."""
-
-    name: str
-    group: DeviceGroup
-    device: Entity
-    account: Entity  # a user entity seen only in this side's alert
-    alert: Alert
-    incident: Incident
-    sibling: Incident  # a second incident to merge with `incident`
-    resource: ResourceLink
-    role: Role  # a custom role, held by `member` over all data
-    assignment: RoleAssignment
-    newcomer: object  # a user who holds nothing yet
-    # The Home card of this side: one every role but the posture manager sees (A), one only admins and operators
-    # see (B), by the default matrix of portal/migrations/0006_home_cards.py.
-    card: str
-    # An API token: the subject's own (A) or someone else's (B); set once the subject exists (`_tokens`).
-    token: ApiToken | None = None
-
-
-def _side(name: str) -> Side:
-    group = DeviceGroupFactory(name=f"Group {name}")
-    device = EntityFactory(kind="device", key=f"ws-{name.lower()}.corp.example", device_group=group)
-    account = EntityFactory(kind="user", key=f"{name.lower()}@corp.example")
-    incident, sibling = (
-        IncidentFactory(display_name=f"Incident {name}{n}", device_group_ids=[group.pk]) for n in (1, 2)
-    )
-    alert = AlertFactory(incident=incident, title=f"Alert {name}", device_group_ids=[group.pk])
-    AlertFactory(incident=sibling, title=f"Alert {name}2", device_group_ids=[group.pk])
-    for entity in (device, account):
-        EvidenceFactory(alert=alert, entity=entity)
-        IncidentEntity.objects.create(incident=incident, entity=entity)
-    role = Role.objects.create(group=Group.objects.create(name=f"Custom role {name}"))
-    member = UserFactory(username=f"member-{name.lower()}")
-    return Side(
-        name=name,
-        group=group,
-        device=device,
-        account=account,
-        alert=alert,
-        incident=incident,
-        sibling=sibling,
-        resource=ResourceLinkFactory(name=f"Portal {name}"),
-        role=role,
-        assignment=RoleAssignment.objects.create(role=role, user=member, all_data=True),
-        newcomer=UserFactory(username=f"newcomer-{name.lower()}"),
-        card="active-incidents" if name == "A" else "recent-activity",
-    )
-
-
-def _token(owner, name: str) -> ApiToken:
-    return ApiToken.objects.create(
-        user=owner,
-        name=name,
-        prefix=name[:8],
-        digest=sha256(name.encode()).hexdigest(),
-        expires_at=timezone.now() + timedelta(days=30),
-    )
-
-
-def _tokens(sides: tuple["Side", "Side"], subject) -> None:
-    """The subject's own token in scope, someone else's out of it."""
-    sides[0].token = _token(subject, "own-token")
-    sides[1].token = _token(UserFactory(username="someone-else"), "someone-elses-token")
-
-
-# --- The table ------------------------------------------------------------------------------------------------
-
-Expect = dict[str, tuple[int, int]]  # role → (status in scope, status out of scope)
-
-
-def scoped(holders: set[str], ok: int) -> Expect:
-    """A URL about one object of security data: `ok` in scope and 404 out of it for holders, 403 for the others."""
-    return {role: (ok, 404) if role in holders else (403, 403) for role in ROLES}
-
-
-def tenant_wide(holders: set[str], ok: int, refused: int = 403) -> Expect:
-    """A URL the device groups do not limit: `ok` for holders on both sides, `refused` for the others."""
-    return {role: (ok, ok) if role in holders else (refused, refused) for role in ROLES}
-
-
-def everyone(status: int) -> Expect:
-    return tenant_wide(set(ROLES), status)
-
-
-def at(url_name: str, attribute: str | None = None, query: str = "") -> Callable[[Side], str]:
-    """
-    The URL of `url_name` for the side's `attribute` (an object, whose pk is the argument, or a string that is the
-    argument itself), plus a query string.
-    """
-
-    def build(side: Side) -> str:
-        value = getattr(side, attribute) if attribute else None
-        args = [] if value is None else [value if isinstance(value, str) else value.pk]
-        return reverse(url_name, args=args) + query.format(side=side)
-
-    return build
-
-
-@dataclass(frozen=True)
-class Check:
-    method: str
-    path: Callable[[Side], str]
-    expect: Expect
-    data: Callable[[Side], dict] = field(default=lambda side: {})
-    # Send `data` as a JSON body (the API) rather than a form.
-    json: bool = False
-
-
-def form(**values) -> Callable[[Side], dict]:
-    """POST data; a callable value is given the side (for ids)."""
-    return lambda side: {key: value(side) if callable(value) else value for key, value in values.items()}
-
-
-ALERT_MANAGE = form(status="inProgress", assigned_to="", classification="unknown", determination="unknown")
-PUSHED_ALERT = form(
-    id=lambda s: f"da-matrix-{s.name}",
-    title="Pushed through the API",
-    serviceSource="microsoftDefenderForEndpoint",
-    createdDateTime="2026-11-20T08:05:54Z",
-)
-
-MATRIX: dict[str, tuple[Check, ...]] = {
+PAGES: dict[str, tuple[Check, ...]] = {
     # The shell, Home, signing in and out, and one's own account
     "healthz": (Check("get", at("healthz"), everyone(200)),),
     "portal:home": (Check("get", at("portal:home"), everyone(200)),),
@@ -344,18 +210,10 @@ MATRIX: dict[str, tuple[Check, ...]] = {
         Check("post", at("resources:visibility", "resource"), tenant_wide(ADMINS, 302), form(hidden="true")),
     ),
     "resources:delete": (Check("post", at("resources:delete", "resource"), tenant_wide(ADMINS, 302)),),
-    # The REST API
-    "incidents-api:ingest-alerts": (
-        Check("get", at("incidents-api:ingest-alerts"), tenant_wide(ADMINS, 405)),
-        Check("post", at("incidents-api:ingest-alerts"), tenant_wide(ADMINS, 202), PUSHED_ALERT, json=True),
-    ),
-    "resources-api:resourcelink-list": (Check("get", at("resources-api:resourcelink-list"), everyone(200)),),
-    "resources-api:resourcelink-detail": (
-        Check("get", at("resources-api:resourcelink-detail", "resource"), everyone(200)),
-    ),
-    "api-schema": (Check("get", at("api-schema"), everyone(200)),),
-    "api-docs": (Check("get", at("api-docs"), everyone(200)),),
 }
+
+MATRIX: dict[str, tuple[Check, ...]] = {**PAGES, **API_MATRIX, **GRAPH_MATRIX}
+assert len(MATRIX) == len(PAGES) + len(API_MATRIX) + len(GRAPH_MATRIX), "a URL is in two tables"
 
 # The Django admin has a URL per model and action (and its own login, staff check and model permissions), so it is
 # covered by a sample rather than URL by URL: its index, and the incident list and change page in and out of scope.
@@ -413,10 +271,11 @@ def _answers(client, user, checks: tuple[Check, ...], sides: tuple[Side, Side], 
         for side, expected in zip(sides, check.expect[role], strict=True):
             client.force_login(user)  # afresh: a check may sign out
             path, data = check.path(side), check.data(side)
+            send = getattr(client, check.method)
             if check.json:
-                response = client.post(path, json.dumps(data), content_type="application/json")
+                response = send(path, json.dumps(data), content_type="application/json", headers=check.headers(side))
             else:
-                response = getattr(client, check.method)(path, data)
+                response = send(path, data, headers=check.headers(side))
             scope = "in scope" if side is sides[0] else "out of scope"
             if response.status_code != expected:
                 wrong.append(f"{check.method.upper()} {path} ({scope}): {response.status_code}, expected {expected}")

@@ -327,9 +327,11 @@ def test_it_refuses_to_create_a_portal_whose_url_is_not_a_web_address(admin_api,
     response = admin_api.post(LIST_URL, {"name": "Evil", "url": bad_url}, format="json")
 
     assert response.status_code == 400
-    errors = response.json()
-    assert list(errors) == ["url"]
-    assert "https://" in errors["url"][0]
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert list(body["errors"]) == ["url"]
+    assert "https://" in body["errors"]["url"][0]
+    assert body["detail"].startswith("Invalid input. url: ")
     assert snapshot_rows() == before
     assert not resource_entries().exists()
 
@@ -341,7 +343,7 @@ def test_it_refuses_to_change_a_portal_url_to_javascript(admin_api):
     response = admin_api.patch(detail_url(link), {"url": "javascript:alert(1)"}, format="json")
 
     assert response.status_code == 400
-    assert "https://" in response.json()["url"][0]
+    assert "https://" in response.json()["errors"]["url"][0]
     assert snapshot_rows() == before
     assert not resource_entries().exists()
 
@@ -352,7 +354,7 @@ def test_it_refuses_a_second_portal_with_an_existing_name(admin_api):
     response = admin_api.post(LIST_URL, {"name": SEEDED_NAMES[0], "url": "https://dup.example/"}, format="json")
 
     assert response.status_code == 400
-    assert "name" in response.json()
+    assert "name" in response.json()["errors"]
     assert snapshot_rows() == before
 
 
