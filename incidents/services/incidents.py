@@ -18,6 +18,7 @@ from django.utils import timezone
 from incidents.choices import AlertStatus, Classification, Determination, IncidentStatus, Severity
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Incident
 from incidents.selectors import OutOfScope, alerts_to_change, incidents_to_change
+from portal.concurrency import StaleVersion, version_matches, version_of
 from portal.errors import validation_messages
 from portal.services import activity_record, activity_record_many, changes_between, snapshot
 
@@ -32,6 +33,7 @@ __all__ = (
     "determinations_offered",
     "incident_tag",
     "incident_update",
+    "incident_version",
     "locked_alert",
     "locked_incident",
 )
@@ -153,16 +155,27 @@ def locked_alert(actor, alert_id: int, *, no_key: bool = False) -> Alert:
     return alert
 
 
+def incident_version(incident: Incident) -> str:
+    """The incident's ETag: it changes whenever the incident is saved (a person's change, a rollup, a merge)."""
+    return version_of(incident.pk, incident.last_update)
+
+
 @transaction.atomic
-def incident_update(*, incident_id: int, actor, **values) -> Incident:
+def incident_update(*, incident_id: int, actor, if_match: str | None = None, **values) -> Incident:
     """
     Change what a person may change on an incident: display_name, severity, status, classification,
     determination, assigned_to, custom_tags, resolving_comment, summary.
+
+    With `if_match` (an If-Match header's value), the change applies only if the incident is still at that version,
+    checked under the row's lock so that two concurrent writers based on the same version cannot both win;
+    StaleVersion otherwise.
     """
     unknown = set(values) - set(INCIDENT_FIELDS)
     if unknown:
         raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} on an incident.")
     incident = locked_incident(actor, incident_id)
+    if if_match is not None and not version_matches(if_match, incident_version(incident)):
+        raise StaleVersion(incident_version(incident))
     if incident.status == IncidentStatus.REDIRECTED:
         raise ValidationError(
             f"Incident {incident.pk} was merged into incident {incident.redirect_incident_id}; change that one."

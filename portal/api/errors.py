@@ -4,21 +4,32 @@ One error body for the whole native API, whatever raised the error:
     {"detail": "What went wrong, in one sentence.", "code": "invalid", "errors": {"field": ["message", ...]}}
 
 `detail` is always there and readable as is; `code` is DRF's machine code (not_found, permission_denied,
-not_authenticated, invalid, parse_error, precondition_failed, ...); `errors` only accompanies invalid input, per field
-(`non_field_errors` for the request as a whole). A service's Django ValidationError answers 400 and an object that
-does not exist or is out of the caller's scope (ObjectDoesNotExist, incidents.selectors.OutOfScope) answers 404, so
-views call services without translating their exceptions.
+not_authenticated, invalid, parse_error, precondition_failed, ...); `errors` only accompanies invalid input, per
+field (`non_field_errors` for the request as a whole).
+
+Services' exceptions are translated here, so views call services without translating them: a Django
+ValidationError answers 400; an object that does not exist or is out of the caller's scope (ObjectDoesNotExist,
+incidents.selectors.OutOfScope) answers 404; a write based on an old version (portal.concurrency.StaleVersion)
+answers 412.
 """
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
-__all__ = ("native_exception_handler", "validation_error_from_django")
+from portal.concurrency import StaleVersion
+
+__all__ = ("PreconditionFailed", "native_exception_handler", "validation_error_from_django")
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object changed since you read it; read it again and re-apply your change."
+    default_code = "precondition_failed"
 
 
 def validation_error_from_django(error: DjangoValidationError) -> exceptions.ValidationError:
@@ -57,6 +68,8 @@ def native_exception_handler(exc, context):
         exc = validation_error_from_django(exc)
     elif isinstance(exc, ObjectDoesNotExist):
         exc = exceptions.NotFound()
+    elif isinstance(exc, StaleVersion):
+        exc = PreconditionFailed(str(exc))
     response = exception_handler(exc, context)
     if response is None:
         return None  # a bug: Django's 500 handling and logging take over

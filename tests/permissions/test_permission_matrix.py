@@ -22,6 +22,7 @@ from tests.conftest import assign_role
 from tests.factories import UserFactory
 from tests.permissions.matrix_api import API_MATRIX
 from tests.permissions.matrix_graph import GRAPH_MATRIX
+from tests.permissions.matrix_settings_api import SETTINGS_API_MATRIX
 from tests.permissions.matrix_support import (
     ADMIN,
     ADMINS,
@@ -212,8 +213,9 @@ PAGES: dict[str, tuple[Check, ...]] = {
     "resources:delete": (Check("post", at("resources:delete", "resource"), tenant_wide(ADMINS, 302)),),
 }
 
-MATRIX: dict[str, tuple[Check, ...]] = {**PAGES, **API_MATRIX, **GRAPH_MATRIX}
-assert len(MATRIX) == len(PAGES) + len(API_MATRIX) + len(GRAPH_MATRIX), "a URL is in two tables"
+TABLES = (PAGES, API_MATRIX, SETTINGS_API_MATRIX, GRAPH_MATRIX)
+MATRIX: dict[str, tuple[Check, ...]] = {name: checks for table in TABLES for name, checks in table.items()}
+assert len(MATRIX) == sum(len(table) for table in TABLES), "a URL is in two tables"
 
 # The Django admin has a URL per model and action (and its own login, staff check and model permissions), so it is
 # covered by a sample rather than URL by URL: its index, and the incident list and change page in and out of scope.
