@@ -25,3 +25,6 @@ urlpatterns = [
     path("v1.0/security/", include("incidents.graph.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "portal.api.fallback.page_not_found"
+handler500 = "portal.api.fallback.server_error"

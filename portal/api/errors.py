@@ -13,8 +13,9 @@ incidents.selectors.OutOfScope) answers 404; a write based on an old version (po
 answers 412.
 """
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -66,8 +67,10 @@ def _summary(errors: dict[str, list[str]]) -> str:
 def native_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = validation_error_from_django(exc)
-    elif isinstance(exc, ObjectDoesNotExist):
+    elif isinstance(exc, (ObjectDoesNotExist, Http404)):
         exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     elif isinstance(exc, StaleVersion):
         exc = PreconditionFailed(str(exc))
     response = exception_handler(exc, context)

@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import ValidationError
 
@@ -16,6 +17,42 @@ class ManageResourcesOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.user.has_perm("resources.change_resourcelink")
 
 
+LINK = {
+    "id": 3,
+    "name": "Microsoft Entra admin center",
+    "url": "https://entra.microsoft.com/",
+    "description": "Identities, conditional access and sign-in logs.",
+    "position": 3,
+    "is_hidden": False,
+    "created_at": "2026-11-20T08:05:54.990666Z",
+    "updated_at": "2026-11-21T10:12:03.120001Z",
+}
+NEW_LINK = {"name": "Microsoft Entra admin center", "url": "https://entra.microsoft.com/", "description": ""}
+
+
+def _answer(value):
+    return OpenApiExample("A link", value=value, response_only=True)
+
+
+def _request(value):
+    return OpenApiExample("A change", value=value, request_only=True)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        examples=[
+            OpenApiExample(
+                "The directory",
+                value={"count": 1, "next": None, "previous": None, "results": [LINK]},
+                response_only=True,
+            )
+        ]
+    ),
+    retrieve=extend_schema(examples=[_answer(LINK)]),
+    create=extend_schema(examples=[_request(NEW_LINK), _answer(LINK)]),
+    update=extend_schema(examples=[_request(NEW_LINK), _answer(LINK)]),
+    partial_update=extend_schema(examples=[_request({"is_hidden": True}), _answer({**LINK, "is_hidden": True})]),
+)
 class ResourceLinkViewSet(viewsets.ModelViewSet):
     """The More resources directory: readable by everyone signed in, writable with the change permission."""
 
