@@ -1,3 +1,15 @@
+from rest_framework.routers import SimpleRouter
+
+from permissions.api.assignments import AssignmentViewSet
+from permissions.api.device_groups import DeviceGroupViewSet
+from permissions.api.roles import RoleViewSet
+from permissions.api.tokens import ApiTokenViewSet
+
 app_name = "permissions-api"
 
-urlpatterns = []
+router = SimpleRouter()
+router.register("device-groups", DeviceGroupViewSet, basename="devicegroup")
+router.register("roles", RoleViewSet, basename="role")
+router.register("role-assignments", AssignmentViewSet, basename="roleassignment")
+router.register("tokens", ApiTokenViewSet, basename="apitoken")
+urlpatterns = router.urls

@@ -1,0 +1,288 @@
+"""
+/api/device-groups/: device groups, the unit of data scoping, and which devices belong to them.
+
+Managing them takes `permissions.manage_roles`, as on the Permissions & roles pages. Reading them is open to holders
+of `incidents.view_security_data` too, limited to the groups whose data they may see (`device_groups_for`): an API
+client filtering incidents by device group needs the groups' ids, and a group outside the caller's scope answers
+404 like the data in it. The devices of a group are listed to role managers only, as on the pages.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+from incidents.choices import EntityKind
+from incidents.models import Entity
+from incidents.services import device_groups as services
+from permissions import selectors
+from permissions.catalogue import MANAGE_ROLES, VIEW_SECURITY_DATA
+from portal.api.schema import error_response
+
+__all__ = ("DeviceGroupViewSet",)
+
+READ_ACTIONS = {"list", "retrieve"}
+# One call moves at most this many devices: a bigger move is a name pattern's job (`apply`), not a list of ids.
+MAX_DEVICES_PER_CALL = 1000
+
+
+class DeviceGroupAccess(BasePermission):
+    """Role managers do everything; holders of view_security_data read the groups in their scope."""
+
+    def has_permission(self, request, view):
+        if request.user.has_perm(MANAGE_ROLES):
+            return True
+        if view.action in READ_ACTIONS:
+            self.message = f"Reading device groups requires the {VIEW_SECURITY_DATA} or {MANAGE_ROLES} permission."
+            return request.user.has_perm(VIEW_SECURITY_DATA)
+        self.message = f"Managing device groups requires the {MANAGE_ROLES} permission."
+        return False
+
+
+# --- Serializers ------------------------------------------------------------------------------------------------------
+
+
+class DeviceGroupSerializer(serializers.Serializer):
+    # The service checks names, ranks and patterns and says what is wrong; the fields only check types.
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(allow_blank=True, help_text="Unique whatever the case, at most 100 characters.")
+    description = serializers.CharField(allow_blank=True, default="")
+    rank = serializers.IntegerField(default=0, help_text="Lower ranks are listed (and matched) first; from 0 up.")
+    device_name_pattern = serializers.CharField(
+        allow_blank=True,
+        default="",
+        help_text="Shell-style, any case: * any characters, ? one character, [a-c] one of a set; matched against "
+        "device names and keys, e.g. ws-lon-*. Empty when devices are chosen by hand. At most 200 characters.",
+    )
+    apply_pattern = serializers.BooleanField(
+        write_only=True,
+        default=False,
+        help_text="Also move the devices that match the pattern into the group now, in the same transaction.",
+    )
+    device_count = serializers.IntegerField(read_only=True)
+    assignment_count = serializers.IntegerField(
+        read_only=True, help_text="Role assignments limited to this group (among others)."
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Entity
+        fields = ["id", "display_name", "key", "os_platform", "risk_score", "is_isolated", "last_seen"]
+        read_only_fields = fields
+
+
+class DeviceIdsSerializer(serializers.Serializer):
+    devices = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=MAX_DEVICES_PER_CALL,
+        error_messages={"empty": "Name at least one device."},
+        help_text=f"Ids of devices (device entities), at most {MAX_DEVICES_PER_CALL}.",
+    )
+
+    def validate_devices(self, ids: list[int]) -> list[int]:
+        ids = sorted(set(ids))
+        found = set(Entity.objects.filter(kind=EntityKind.DEVICE, pk__in=ids).values_list("pk", flat=True))
+        missing = [str(pk) for pk in ids if pk not in found]
+        if missing:
+            raise serializers.ValidationError(f"No device with id {', '.join(missing)}.")
+        return ids
+
+
+class DevicesMovedSerializer(serializers.Serializer):
+    devices = serializers.IntegerField(help_text="Devices that changed group.")
+    alerts = serializers.IntegerField(help_text="Alerts whose device groups (and so who may see them) changed.")
+    incidents = serializers.IntegerField(help_text="Incidents whose device groups changed.")
+
+
+# --- Examples ---------------------------------------------------------------------------------------------------------
+
+GROUP = {
+    "id": 4,
+    "name": "London workstations",
+    "description": "Laptops and desktops of the London office.",
+    "rank": 10,
+    "device_name_pattern": "ws-lon-*",
+    "device_count": 212,
+    "assignment_count": 2,
+    "created_at": "2026-11-02T09:30:00Z",
+}
+GROUP_EXAMPLE = OpenApiExample("A device group", value=GROUP, response_only=True)
+NEW_GROUP = OpenApiExample(
+    "Made by a name pattern",
+    value={"name": "London workstations", "rank": 10, "device_name_pattern": "ws-lon-*", "apply_pattern": True},
+    request_only=True,
+)
+MOVED = OpenApiExample("What moved", value={"devices": 12, "alerts": 40, "incidents": 9}, response_only=True)
+DEVICE_IDS = OpenApiExample("Two devices", value={"devices": [311, 318]}, request_only=True)
+NOT_EMPTY = OpenApiExample(
+    "Refused: the group still has devices",
+    value={
+        "detail": "Invalid input. London workstations still has 212 devices; move them to another group or out of "
+        "it first.",
+        "code": "invalid",
+        "errors": {
+            "non_field_errors": [
+                "London workstations still has 212 devices; move them to another group or out of it first."
+            ]
+        },
+    },
+    response_only=True,
+    status_codes=["400"],
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="device_groups_list",
+        summary="Device groups",
+        description="Role managers see every group; holders of view_security_data the groups whose data they may see.",
+        examples=[GROUP_EXAMPLE],
+    ),
+    retrieve=extend_schema(operation_id="device_groups_retrieve", summary="A device group", examples=[GROUP_EXAMPLE]),
+    create=extend_schema(
+        operation_id="device_groups_create",
+        summary="Create a device group",
+        examples=[NEW_GROUP, GROUP_EXAMPLE],
+    ),
+    update=extend_schema(
+        operation_id="device_groups_update",
+        summary="Replace a device group's settings",
+        description="Changing the pattern moves no device unless `apply_pattern` is true.",
+        examples=[NEW_GROUP, GROUP_EXAMPLE],
+    ),
+    partial_update=extend_schema(
+        operation_id="device_groups_partial_update",
+        summary="Change some of a device group's settings",
+        examples=[
+            OpenApiExample("A new rank", value={"rank": 5}, request_only=True),
+            GROUP_EXAMPLE,
+        ],
+    ),
+    destroy=extend_schema(
+        operation_id="device_groups_destroy",
+        summary="Delete an empty device group",
+        description="Refused (400) while devices are in it. Role assignments limited to it lose it.",
+        responses={204: None, 400: error_response("The group still has devices.")},
+        examples=[NOT_EMPTY],
+    ),
+)
+class DeviceGroupViewSet(viewsets.ModelViewSet):
+    serializer_class = DeviceGroupSerializer
+    permission_classes = [IsAuthenticated, DeviceGroupAccess]
+
+    def get_queryset(self):
+        groups = selectors.device_groups_with_counts()
+        if self.request.user.has_perm(MANAGE_ROLES):
+            return groups
+        return groups.filter(pk__in=selectors.device_groups_for(self.request.user).values("pk"))
+
+    def _answer(self, group, status_code=status.HTTP_200_OK) -> Response:
+        # Read again through the list's queryset, for the counts the services do not return.
+        return Response(self.get_serializer(self.get_queryset().get(pk=group.pk)).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        apply_pattern = values.pop("apply_pattern")
+        with transaction.atomic():
+            group = services.device_group_create(actor=request.user, **values)
+            if apply_pattern and group.device_name_pattern:
+                services.device_group_apply_pattern(device_group=group, actor=request.user)
+        return self._answer(group, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        group = self.get_object()
+        serializer = self.get_serializer(group, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        apply_pattern = values.pop("apply_pattern", False)
+        # A partial update keeps what it does not name.
+        values = {field: values.get(field, getattr(group, field)) for field in services.FIELDS}
+        with transaction.atomic():
+            group = services.device_group_update(device_group=group, actor=request.user, **values)
+            if apply_pattern and group.device_name_pattern:
+                services.device_group_apply_pattern(device_group=group, actor=request.user)
+        return self._answer(group)
+
+    def destroy(self, request, *args, **kwargs):
+        services.device_group_delete(device_group=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="device_groups_apply_pattern",
+        summary="Move the devices that match the group's name pattern into it",
+        description="Devices join from no group or from another one. Refused (400) for a group without a pattern.",
+        request=None,
+        responses={200: DevicesMovedSerializer},
+        examples=[MOVED],
+    )
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        moved = services.device_group_apply_pattern(device_group=self.get_object(), actor=request.user)
+        return Response(DevicesMovedSerializer(moved).data)
+
+    @extend_schema(
+        operation_id="device_groups_devices_list",
+        summary="The devices in a device group",
+        responses={200: DeviceSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "A device",
+                value={
+                    "id": 311,
+                    "display_name": "ws-lon-002.corp.example",
+                    "key": "ws-lon-002.corp.example",
+                    "os_platform": "Windows11",
+                    "risk_score": "high",
+                    "is_isolated": False,
+                    "last_seen": "2026-11-20T08:05:54Z",
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["get"])
+    def devices(self, request, pk=None):
+        page = self.paginate_queryset(self.get_object().devices.order_by("display_name", "pk"))
+        return self.get_paginated_response(DeviceSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="device_groups_devices_add",
+        summary="Move devices into a device group",
+        request=DeviceIdsSerializer,
+        responses={200: DevicesMovedSerializer},
+        examples=[DEVICE_IDS, MOVED],
+    )
+    @action(detail=True, methods=["post"], url_path="devices/add", url_name="add-devices")
+    def add_devices(self, request, pk=None):
+        group = self.get_object()
+        devices = self._device_ids(request)
+        moved = services.device_group_add_devices(device_group=group, devices=devices, actor=request.user)
+        return Response(DevicesMovedSerializer(moved).data)
+
+    @extend_schema(
+        operation_id="device_groups_devices_remove",
+        summary="Take devices out of a device group",
+        description="They are left in no group; named devices that are not in this group are left where they are.",
+        request=DeviceIdsSerializer,
+        responses={200: DevicesMovedSerializer},
+        examples=[DEVICE_IDS, MOVED],
+    )
+    @action(detail=True, methods=["post"], url_path="devices/remove", url_name="remove-devices")
+    def remove_devices(self, request, pk=None):
+        group = self.get_object()
+        devices = self._device_ids(request)
+        moved = services.device_group_remove_devices(device_group=group, devices=devices, actor=request.user)
+        return Response(DevicesMovedSerializer(moved).data)
+
+    @staticmethod
+    def _device_ids(request) -> list[int]:
+        serializer = DeviceIdsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data["devices"]

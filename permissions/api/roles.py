@@ -1,0 +1,248 @@
+"""
+/api/roles/: roles and the permissions they are made of, for holders of `permissions.manage_roles`.
+
+Permissions are named as in the catalogue, "app_label.codename" ("incidents.view_security_data"); a custom role is
+made from catalogue permissions only. Built-in roles keep their name and permissions: only whether they require a
+second factor may change, and the service refuses anything else (400). `GET /api/roles/catalogue/` lists what a
+role can be made of.
+"""
+
+from dataclasses import asdict
+
+from django.contrib.auth.models import Permission
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from permissions import selectors, services
+from permissions.catalogue import MANAGE_ROLES, catalogue, catalogue_by_category
+from portal.api.access import permission_required
+from portal.api.schema import error_response
+
+__all__ = ("RoleViewSet",)
+
+
+def held_permissions(role) -> list[str]:
+    """The role's permissions as sorted "app_label.codename", from the rows prefetched with it."""
+    return sorted(
+        f"{permission.content_type.app_label}.{permission.codename}" for permission in role.group.permissions.all()
+    )
+
+
+# --- Serializers ------------------------------------------------------------------------------------------------------
+
+
+class PermissionCategorySerializer(serializers.Serializer):
+    category = serializers.CharField()
+    permissions = serializers.ListField(child=serializers.CharField())
+
+
+class RoleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="group.name")
+    description = serializers.CharField()
+    is_builtin = serializers.BooleanField(help_text="Built-in roles keep their name and permissions.")
+    require_two_factor = serializers.BooleanField(
+        help_text="Holders must sign in with an authenticator app code as well as their password."
+    )
+    permissions = serializers.SerializerMethodField(
+        help_text="Every permission the role holds. The built-in Security administrator also holds the model "
+        "permissions the Django admin asks for, outside the catalogue."
+    )
+    categories = serializers.SerializerMethodField(
+        help_text="The role's catalogue permissions in the catalogue's categories, every category listed."
+    )
+    user_count = serializers.IntegerField(help_text="Users the role is assigned to.")
+    group_count = serializers.IntegerField(help_text="Groups of people the role is assigned to.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_permissions(self, role) -> list[str]:
+        return held_permissions(role)
+
+    @extend_schema_field(PermissionCategorySerializer(many=True))
+    def get_categories(self, role) -> list[dict]:
+        held = set(held_permissions(role))
+        return [
+            {"category": category, "permissions": [entry.permission for entry in entries if entry.permission in held]}
+            for category, entries in catalogue_by_category()
+        ]
+
+
+class RoleWriteSerializer(serializers.Serializer):
+    # The service checks names (unique, not blank) and permissions (from the catalogue, at least one).
+    name = serializers.CharField(max_length=150, allow_blank=True)
+    description = serializers.CharField(allow_blank=True, default="")
+    permissions = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        help_text='Catalogue permissions, e.g. "incidents.view_security_data".',
+    )
+    require_two_factor = serializers.BooleanField(default=False)
+
+
+class CatalogueEntrySerializer(serializers.Serializer):
+    permission = serializers.CharField(help_text='What roles are made of: "app_label.codename".')
+    category = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField()
+    level = serializers.ChoiceField(choices=["read", "manage"])
+    scoped = serializers.BooleanField(
+        help_text="True when an assignment's device groups limit it (security data); false when it holds tenant-wide."
+    )
+
+
+# --- Examples ---------------------------------------------------------------------------------------------------------
+
+ROLE = {
+    "id": 7,
+    "name": "Tier 1 analyst",
+    "description": "Triage: reads security data and manages alerts and incidents.",
+    "is_builtin": False,
+    "require_two_factor": True,
+    "permissions": ["incidents.manage_incidents", "incidents.view_security_data"],
+    "categories": [
+        {
+            "category": "Security operations",
+            "permissions": ["incidents.view_security_data", "incidents.manage_incidents"],
+        },
+        {"category": "Security posture", "permissions": []},
+        {"category": "Authorization and settings", "permissions": []},
+    ],
+    "user_count": 4,
+    "group_count": 1,
+}
+ROLE_EXAMPLE = OpenApiExample("A custom role", value=ROLE, response_only=True)
+NEW_ROLE = OpenApiExample(
+    "A custom role",
+    value={
+        "name": "Tier 1 analyst",
+        "description": "Triage: reads security data and manages alerts and incidents.",
+        "permissions": ["incidents.view_security_data", "incidents.manage_incidents"],
+        "require_two_factor": True,
+    },
+    request_only=True,
+)
+BUILTIN_REFUSED = OpenApiExample(
+    "Refused: a built-in role",
+    value={
+        "detail": "Invalid input. Built-in roles cannot be changed or deleted; make a custom role instead.",
+        "code": "invalid",
+        "errors": {"non_field_errors": ["Built-in roles cannot be changed or deleted; make a custom role instead."]},
+    },
+    response_only=True,
+    status_codes=["400"],
+)
+
+REFUSED_CHANGE = error_response(
+    "Invalid input, a change to a built-in role's name or permissions, or nobody left able to manage roles."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="roles_list",
+        summary="Roles",
+        description="Built-in roles first, then custom ones by name, each with its permissions and holder counts.",
+        examples=[ROLE_EXAMPLE],
+    ),
+    retrieve=extend_schema(operation_id="roles_retrieve", summary="A role", examples=[ROLE_EXAMPLE]),
+    create=extend_schema(
+        operation_id="roles_create",
+        summary="Create a custom role",
+        request=RoleWriteSerializer,
+        responses={201: RoleSerializer, 400: error_response("Invalid input: a name in use, no permission, ...")},
+        examples=[NEW_ROLE, ROLE_EXAMPLE],
+    ),
+    update=extend_schema(
+        operation_id="roles_update",
+        summary="Replace a role",
+        description="A built-in role only takes a change of `require_two_factor`; anything else is refused (400).",
+        request=RoleWriteSerializer,
+        responses={200: RoleSerializer, 400: REFUSED_CHANGE},
+        examples=[NEW_ROLE, ROLE_EXAMPLE, BUILTIN_REFUSED],
+    ),
+    partial_update=extend_schema(
+        operation_id="roles_partial_update",
+        summary="Change some of a role",
+        description="A built-in role only takes a change of `require_two_factor`; anything else is refused (400).",
+        request=RoleWriteSerializer,
+        responses={200: RoleSerializer, 400: REFUSED_CHANGE},
+        examples=[
+            OpenApiExample("Require a second factor", value={"require_two_factor": True}, request_only=True),
+            ROLE_EXAMPLE,
+            BUILTIN_REFUSED,
+        ],
+    ),
+    destroy=extend_schema(
+        operation_id="roles_destroy",
+        summary="Delete a custom role",
+        description="Its holders lose what it gave them. Refused (400) for a built-in role, and when nobody would be "
+        "left able to manage roles.",
+        responses={204: None, 400: error_response("A built-in role, or nobody would be left able to manage roles.")},
+        examples=[BUILTIN_REFUSED],
+    ),
+)
+class RoleViewSet(viewsets.ModelViewSet):
+    serializer_class = RoleSerializer
+    permission_classes = [IsAuthenticated, permission_required(MANAGE_ROLES, doing="Managing roles")]
+
+    def get_queryset(self):
+        return selectors.roles_with_holders().prefetch_related(
+            Prefetch("group__permissions", queryset=Permission.objects.select_related("content_type"))
+        )
+
+    def _written(self, request, *, partial: bool = False) -> dict:
+        serializer = RoleWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _answer(self, role, status_code=status.HTTP_200_OK) -> Response:
+        # Read again through the list's queryset, for the holder counts and the permissions as they now are.
+        return Response(self.get_serializer(self.get_queryset().get(pk=role.pk)).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        role = services.role_create(actor=request.user, **self._written(request))
+        return self._answer(role, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        role = self.get_object()
+        current = {
+            "name": role.name,
+            "description": role.description,
+            "permissions": held_permissions(role),
+            "require_two_factor": role.require_two_factor,
+        }
+        # A partial update keeps what it does not name: a built-in role's `require_two_factor` alone, say.
+        values = {**current, **self._written(request, partial=kwargs.get("partial", False))}
+        role = services.role_update(role=role, actor=request.user, **values)
+        return self._answer(role)
+
+    def destroy(self, request, *args, **kwargs):
+        services.role_delete(role=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="roles_catalogue",
+        summary="The permission catalogue",
+        description="Every permission a custom role can be made of, in the catalogue's order.",
+        responses={200: CatalogueEntrySerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "One entry",
+                value={
+                    "permission": "incidents.view_security_data",
+                    "category": "Security operations",
+                    "label": "View security data",
+                    "description": "Incidents, alerts, entities, evidence and their comments and activity.",
+                    "level": "read",
+                    "scoped": True,
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def catalogue(self, request):
+        return Response(CatalogueEntrySerializer([asdict(entry) for entry in catalogue()], many=True).data)
