@@ -67,6 +67,7 @@ class AlertIngestView(APIView):
 
     @extend_schema(
         operation_id="alerts_ingest",
+        tags=["alerts"],
         request={"application/json": {"type": "object", "description": "alert, list of alerts or Graph page"}},
         responses={202: ResultSerializer},
         examples=[

@@ -1,0 +1,41 @@
+"""
+/api/entities/: the devices, users, files, addresses, ... the caller may see (incidents.selectors.entities_for): a
+device by its device group, anything else by the alerts in scope it appears in.
+"""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins
+
+from incidents.api import examples
+from incidents.api.base import SecurityDataViewSet
+from incidents.api.filters import EntityFilterSet
+from incidents.api.pagination import ListPagination
+from incidents.api.serializers import EntitySerializer
+from incidents.selectors import entities_for
+
+__all__ = ("EntityViewSet",)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="entities_list",
+        summary="List entities",
+        description="The entities the caller may see, by kind and name.",
+        responses={200: EntitySerializer(many=True)},
+        examples=[examples.ENTITY_PAGE],
+    ),
+    retrieve=extend_schema(
+        operation_id="entities_retrieve",
+        summary="Read an entity",
+        responses={200: EntitySerializer},
+        examples=[examples.ENTITY],
+    ),
+)
+@extend_schema(tags=["entities"])
+class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDataViewSet):
+    serializer_class = EntitySerializer
+    filterset_class = EntityFilterSet
+    pagination_class = ListPagination
+
+    def get_queryset(self):
+        return entities_for(self.request.user).order_by("kind", "display_name", "id")

@@ -1,0 +1,206 @@
+"""
+/api/incidents/: the incidents in the caller's scope, one incident (with its ETag), changing it (If-Match
+required), its comments, alerts and activity log, and merging incidents. Reads go through incidents.selectors,
+writes through the same services as the incident page, so the rules and the activity log are the same.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from incidents.api import examples
+from incidents.api.base import SecurityDataAPI, SecurityDataViewSet, if_match_of
+from incidents.api.comments import COMMENT_LIST_SCHEMA, comment_created
+from incidents.api.filters import AlertListFilterSet, IncidentListFilterSet
+from incidents.api.pagination import AlertPagination, IncidentPagination, ListPagination
+from incidents.api.serializers import (
+    ALERT_UNSHOWN_FIELDS,
+    ActivityEntrySerializer,
+    AlertSerializer,
+    CommentSerializer,
+    IncidentChangeSerializer,
+    IncidentMergeSerializer,
+    IncidentSerializer,
+)
+from incidents.models import Alert
+from incidents.selectors import OutOfScope, alerts_for, comments_for, incidents_for
+from incidents.services.incidents import comment_add, incident_update, incident_version
+from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
+from portal.selectors import activity_for
+
+__all__ = ("IncidentAlertList", "IncidentViewSet")
+
+# A missing id and one out of scope read alike, so that the answer never tells whether the other exists.
+MERGE_SELECTION = f"Give two to {MAX_MANUAL_MERGE} incidents that exist and that you may change."
+
+ETAG = OpenApiParameter(
+    "ETag",
+    location=OpenApiParameter.HEADER,
+    response=[200],
+    type=str,
+    description="The incident's version, to send as If-Match with a change.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    location=OpenApiParameter.HEADER,
+    required=True,
+    type=str,
+    description="The ETag of the incident as you read it. A change without it answers 428; a change to an incident "
+    "changed since answers 412 and changes nothing.",
+)
+# The native error body, documented for every operation by portal.openapi.
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="incidents_list",
+        summary="List incidents",
+        description="Every incident in the caller's scope (redirected ones included), newest update first unless "
+        "`ordering` says otherwise; the same filters as the incident queue, without its default view.",
+        responses={200: IncidentSerializer(many=True)},
+        examples=[examples.INCIDENT_PAGE],
+    ),
+    retrieve=extend_schema(
+        operation_id="incidents_retrieve",
+        summary="Read an incident",
+        parameters=[ETAG],
+        responses={200: IncidentSerializer},
+        examples=[examples.INCIDENT],
+    ),
+)
+@extend_schema(tags=["incidents"])
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDataViewSet):
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentListFilterSet
+    pagination_class = IncidentPagination
+
+    def get_queryset(self):
+        return incidents_for(self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._incident_response(self.get_object())
+
+    @extend_schema(
+        operation_id="incidents_partial_update",
+        summary="Change an incident",
+        description="Change what a person may change on an incident; only the fields sent change. Resolving "
+        "resolves its active alerts, assigning assigns them; a determination must belong to the classification.",
+        parameters=[IF_MATCH, ETAG],
+        request=IncidentChangeSerializer,
+        responses={
+            200: IncidentSerializer,
+            412: OpenApiResponse(ERROR, description="The incident changed since it was read; nothing was changed."),
+            428: OpenApiResponse(ERROR, description="No If-Match header."),
+        },
+        examples=[examples.INCIDENT_CHANGE, examples.INCIDENT_RESOLVE, examples.INCIDENT, examples.STALE],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        incident = self.get_object()
+        if_match = if_match_of(request)
+        change = IncidentChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        incident_update(incident_id=incident.pk, actor=request.user, if_match=if_match, **change.validated_data)
+        return self._incident_response(self.get_object())
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id="incidents_comments_list",
+        summary="List an incident's comments",
+        **COMMENT_LIST_SCHEMA,
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="incidents_comments_create",
+        summary="Comment on an incident",
+        description="Needs the right to manage the incident. The comment is also in the incident's activity log.",
+        request=CommentSerializer,
+        responses={201: CommentSerializer},
+        examples=[examples.COMMENT_TEXT, examples.COMMENT],
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        serializer_class=CommentSerializer,
+        pagination_class=ListPagination,
+        filterset_class=None,
+    )
+    def comments(self, request, *args, **kwargs):
+        incident = self.get_object()
+        if request.method == "POST":
+            return comment_created(
+                request, lambda text: comment_add(actor=request.user, text=text, incident_id=incident.pk)
+            )
+        return self.page_of(comments_for(request.user).filter(incident=incident).order_by("-created_at", "-id"))
+
+    @extend_schema(
+        operation_id="incidents_activity_list",
+        summary="Read an incident's activity log",
+        description="Every change to the incident by a person or the system, newest first.",
+        responses={200: ActivityEntrySerializer(many=True)},
+        examples=[examples.ACTIVITY_PAGE],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        serializer_class=ActivityEntrySerializer,
+        pagination_class=ListPagination,
+        filterset_class=None,
+    )
+    def activity(self, request, *args, **kwargs):
+        return self.page_of(activity_for(self.get_object()))
+
+    @extend_schema(
+        operation_id="incidents_merge",
+        summary="Merge incidents",
+        description=f"Merge two to {MAX_MANUAL_MERGE} incidents into the oldest of them (the lowest id): their alerts "
+        "and tags move to it and the others become redirected to it. They must all be incidents you may change, "
+        "none already merged, with equal or empty assignee, classification and determination.",
+        request=IncidentMergeSerializer,
+        parameters=[ETAG],
+        responses={200: IncidentSerializer},
+        examples=[examples.INCIDENT_MERGE, examples.INCIDENT],
+    )
+    @action(detail=False, methods=["post"], serializer_class=IncidentSerializer, filterset_class=None)
+    def merge(self, request, *args, **kwargs):
+        body = IncidentMergeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = sorted(set(body.validated_data["incidents"]))
+        try:
+            target = incidents_merge(
+                target_id=ids[0], source_ids=ids[1:], actor=request.user, reason=body.validated_data["reason"]
+            )
+        except OutOfScope as error:
+            raise ValidationError({"incidents": [MERGE_SELECTION]}) from error
+        return self._incident_response(incidents_for(request.user).get(pk=target.pk))
+
+    def _incident_response(self, incident) -> Response:
+        return Response(self.get_serializer(incident).data, headers={"ETag": incident_version(incident)})
+
+
+@extend_schema(tags=["incidents"])
+class IncidentAlertList(SecurityDataAPI, generics.ListAPIView):
+    """/api/incidents/{id}/alerts/: its own view, because its rows, filters and cursor are the alert list's."""
+
+    serializer_class = AlertSerializer
+    filterset_class = AlertListFilterSet
+    pagination_class = AlertPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI description reads the model only
+            return Alert.objects.none()
+        incident = get_object_or_404(incidents_for(self.request.user), pk=self.kwargs["pk"])
+        return alerts_for(self.request.user).filter(incident=incident).defer(*ALERT_UNSHOWN_FIELDS)
+
+    @extend_schema(
+        operation_id="incidents_alerts_list",
+        summary="List an incident's alerts",
+        description="The incident's alerts in the caller's scope, with the alert list's filters, ordering and paging.",
+        responses={200: AlertSerializer(many=True)},
+        examples=[examples.ALERT_PAGE],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
