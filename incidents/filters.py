@@ -1,6 +1,6 @@
 """
-One FilterSet per queue, shared by the pages and the API. Every value lives in the URL, so a view can be
-bookmarked and shared.
+One FilterSet per queue, shared by the pages and the API, and the API's entity list's. Every value lives in the URL,
+so a view can be bookmarked and shared.
 
 The querysets they filter are already scoped; what the filters themselves look up is scoped too: the device groups
 offered are the reader's, and the incident search resolves only entities the reader may see (otherwise whether a
@@ -12,6 +12,8 @@ from datetime import timedelta
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from incidents.choices import (
     AlertStatus,
@@ -23,11 +25,19 @@ from incidents.choices import (
     ServiceSource,
     Severity,
 )
-from incidents.models import Alert, DeviceGroup, Incident, IncidentEntity
+from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
 from incidents.selectors import entities_for
 from permissions.selectors import device_groups_for
 
-__all__ = ("FILTER_MARKER", "TIME_RANGES", "AlertFilterSet", "FilterRequest", "IncidentFilterSet", "with_defaults")
+__all__ = (
+    "FILTER_MARKER",
+    "TIME_RANGES",
+    "AlertFilterSet",
+    "EntityFilterSet",
+    "FilterRequest",
+    "IncidentFilterSet",
+    "with_defaults",
+)
 
 # Present when the person submitted a queue's filter form, so that unticking every box means "any", not "default".
 FILTER_MARKER = "f"
@@ -108,6 +118,7 @@ class _QueueFilterSet(django_filters.FilterSet):
             return queryset.filter(assigned_to=user.get_username()) if user else queryset.none()
         return queryset.filter(assigned_to__iexact=value)
 
+    @extend_schema_field(OpenApiTypes.INT)  # the API names device groups by id
     def filter_device_group(self, queryset, name, value):
         if not value:
             return queryset
@@ -185,3 +196,21 @@ class AlertFilterSet(_QueueFilterSet):
         if value.isdigit():
             condition |= Q(pk=int(value))
         return queryset.filter(condition)
+
+
+class EntityFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=EntityKind.choices, distinct=False)
+    q = django_filters.CharFilter(method="filter_search", label="The canonical key, or part of the name (any case)")
+
+    class Meta:
+        model = Entity
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        # Keys are canonical (lowercase names and addresses, hashes); naming every kind lets the (kind, key) index
+        # find one, as the incident queue's search does.
+        by_key = Q(kind__in=EntityKind.values, key__in={value, value.lower()})
+        return queryset.filter(by_key | Q(display_name__icontains=value))

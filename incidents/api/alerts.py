@@ -13,8 +13,7 @@ from rest_framework.response import Response
 from incidents.api import examples
 from incidents.api.base import SecurityDataViewSet
 from incidents.api.comments import COMMENT_LIST_SCHEMA, comment_created
-from incidents.api.filters import AlertListFilterSet
-from incidents.api.pagination import AlertPagination, ListPagination
+from incidents.api.pagination import AlertPagination
 from incidents.api.serializers import (
     ALERT_UNSHOWN_FIELDS,
     AlertChangeSerializer,
@@ -23,10 +22,12 @@ from incidents.api.serializers import (
     CommentSerializer,
     EvidenceSerializer,
 )
+from incidents.filters import AlertFilterSet
 from incidents.models import Alert, Evidence
 from incidents.selectors import OutOfScope, alerts_for, comments_for
 from incidents.services.incidents import alert_update, comment_add
 from incidents.services.merge import alert_move
+from portal.api.pagination import ListPagination
 
 __all__ = ("AlertViewSet",)
 
@@ -50,7 +51,7 @@ __all__ = ("AlertViewSet",)
 @extend_schema(tags=["alerts"])
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDataViewSet):
     serializer_class = AlertSerializer
-    filterset_class = AlertListFilterSet
+    filterset_class = AlertFilterSet
     pagination_class = AlertPagination
 
     def get_queryset(self):

@@ -8,10 +8,10 @@ from rest_framework import mixins
 
 from incidents.api import examples
 from incidents.api.base import SecurityDataViewSet
-from incidents.api.filters import EntityFilterSet
-from incidents.api.pagination import ListPagination
 from incidents.api.serializers import EntitySerializer
+from incidents.filters import EntityFilterSet
 from incidents.selectors import entities_for
+from portal.api.pagination import ListPagination
 
 __all__ = ("EntityViewSet",)
 

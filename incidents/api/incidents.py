@@ -14,8 +14,7 @@ from rest_framework.response import Response
 from incidents.api import examples
 from incidents.api.base import SecurityDataAPI, SecurityDataViewSet, if_match_of
 from incidents.api.comments import COMMENT_LIST_SCHEMA, comment_created
-from incidents.api.filters import AlertListFilterSet, IncidentListFilterSet
-from incidents.api.pagination import AlertPagination, IncidentPagination, ListPagination
+from incidents.api.pagination import AlertPagination, IncidentPagination
 from incidents.api.serializers import (
     ALERT_UNSHOWN_FIELDS,
     ActivityEntrySerializer,
@@ -25,10 +24,12 @@ from incidents.api.serializers import (
     IncidentMergeSerializer,
     IncidentSerializer,
 )
+from incidents.filters import AlertFilterSet, IncidentFilterSet
 from incidents.models import Alert
 from incidents.selectors import OutOfScope, alerts_for, comments_for, incidents_for
 from incidents.services.incidents import comment_add, incident_update, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
+from portal.api.pagination import ListPagination
 from portal.selectors import activity_for
 
 __all__ = ("IncidentAlertList", "IncidentViewSet")
@@ -75,7 +76,7 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 @extend_schema(tags=["incidents"])
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDataViewSet):
     serializer_class = IncidentSerializer
-    filterset_class = IncidentListFilterSet
+    filterset_class = IncidentFilterSet
     pagination_class = IncidentPagination
 
     def get_queryset(self):
@@ -186,7 +187,7 @@ class IncidentAlertList(SecurityDataAPI, generics.ListAPIView):
     """/api/incidents/{id}/alerts/: its own view, because its rows, filters and cursor are the alert list's."""
 
     serializer_class = AlertSerializer
-    filterset_class = AlertListFilterSet
+    filterset_class = AlertFilterSet
     pagination_class = AlertPagination
 
     def get_queryset(self):

@@ -97,11 +97,16 @@ class ActivityLogEntrySerializer(serializers.ModelSerializer):
         return f"{entry.target_type.app_label}.{entry.target_type.model}"
 
 
+class ActivityPagination(KeysetPagination):
+    orderings = {"-occurred_at": ("-occurred_at", "-id")}
+    default_ordering = "-occurred_at"
+
+
 class ActivityLogView(ListAPIView):
     serializer_class = ActivityLogEntrySerializer
     permission_classes = [IsAuthenticated, permission_required(VIEW_ACTIVITY, doing="Reading the activity log")]
     filterset_class = ActivityFilterSet
-    pagination_class = KeysetPagination
+    pagination_class = ActivityPagination
 
     def get_queryset(self):
         # The pagination orders it, newest first; the type is read with each entry rather than once per entry.

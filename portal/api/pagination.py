@@ -1,115 +1,209 @@
 """
-Keyset pagination for lists that only grow, newest first: the activity log.
+How the API's long lists page.
 
-A page starts where the previous one ended, (timestamp, id) strictly below the last row shown, rather than at an
-offset: every page costs the same single query however deep it is, and rows added meanwhile never shift the pages
-a client is reading. The position travels as an opaque `cursor`; lists paged this way go forward only, by `next`.
+Incidents, alerts and the activity log page with a cursor over a total order (keyset pagination): each page starts
+strictly after the last row of the one before, so following `next` to the end meets every row once, however deep,
+without an OFFSET to scan past and without a count. The cursor carries the ordering it was made for, which is why
+the ordering is chosen here, among orders ending in the primary key, rather than by a free-form sort parameter. Rows
+that change their place in the order while someone pages (an incident updated meanwhile) are seen where they were
+when read.
+
+The smaller lists (an incident's comments and activity, evidence, entities) page by limit and offset, with a ceiling
+on the limit.
 """
 
 import base64
 import binascii
-from datetime import datetime
+import json
+from functools import reduce
+from operator import and_, or_
 
-from django.db.models import Q
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import GeneratedField, Q
+from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-__all__ = ("KeysetPagination",)
+__all__ = ("KeysetPagination", "ListPagination")
+
+MAX_PAGE_SIZE = 200
 
 
-class KeysetPagination(BasePagination):
-    """Pages of `limit` rows ordered by (`ordering_field`, id) descending."""
-
-    ordering_field = "occurred_at"
+class ListPagination(pagination.LimitOffsetPagination):
     default_limit = 50
-    max_limit = 200
-    limit_query_param = "limit"
+    max_limit = MAX_PAGE_SIZE
+
+
+class KeysetPagination(pagination.BasePagination):
+    # "?ordering=" value → the order, as order_by takes it; each ends in "-id" or "id" so that it is total.
+    orderings: dict[str, tuple[str, ...]] = {}
+    default_ordering = ""
+    page_size = 50
+    max_page_size = MAX_PAGE_SIZE
     cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+    ordering_query_param = "ordering"
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        limit = self._limit(request)
-        position = self._position(request)
-        field = self.ordering_field
-        queryset = queryset.order_by(f"-{field}", "-pk")
-        if position is not None:
-            at, pk = position
-            queryset = queryset.filter(Q(**{f"{field}__lt": at}) | Q(**{field: at, "pk__lt": pk}))
-        # One row more than the page says whether there is a next one, without a count.
-        rows = list(queryset[: limit + 1])
-        page = rows[:limit]
-        self.next_position = (getattr(page[-1], field), page[-1].pk) if len(rows) > limit else None
-        return page
+        self.ordering = self._ordering(request)
+        size = self._page_size(request)
+        cursor = request.query_params.get(self.cursor_query_param)
+        backwards = False
+        fields = self.orderings[self.ordering]
+        if cursor is not None:
+            values, backwards = self._decode(cursor, queryset.model)
+            queryset = queryset.filter(self._beyond(values, backwards=backwards))
+        if backwards:
+            fields = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in fields)
+        rows = list(queryset.order_by(*fields)[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if backwards:
+            rows.reverse()
+        # Going forwards there is a page before whenever a cursor brought us here; going backwards, one after.
+        self.next_cursor = self._encode(rows[-1], backwards=False) if rows and (more or backwards) else None
+        self.previous_cursor = (
+            self._encode(rows[0], backwards=True) if rows and (more if backwards else cursor is not None) else None
+        )
+        return rows
 
     def get_paginated_response(self, data):
-        return Response({"next": self.get_next_link(), "results": data})
+        return Response(
+            {"next": self._link(self.next_cursor), "previous": self._link(self.previous_cursor), "results": data}
+        )
 
-    def get_next_link(self):
-        if self.next_position is None:
-            return None
-        at, pk = self.next_position
-        cursor = base64.urlsafe_b64encode(f"{at.isoformat()}|{pk}".encode()).decode()
-        return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, cursor)
+    # --- the order and the page size ---------------------------------------------------------------------------
 
-    def _limit(self, request) -> int:
-        raw = request.query_params.get(self.limit_query_param)
-        if raw is None:
-            return self.default_limit
-        try:
-            limit = int(raw)
-        except ValueError:
-            limit = 0
-        if limit < 1:
-            raise ValidationError({self.limit_query_param: [f"A whole number from 1 to {self.max_limit}."]})
-        return min(limit, self.max_limit)
+    def _ordering(self, request) -> str:
+        value = request.query_params.get(self.ordering_query_param) or self.default_ordering
+        if value not in self.orderings:
+            choices = ", ".join(self.orderings)
+            raise ValidationError({self.ordering_query_param: [f"{value!r} is not an ordering; use one of {choices}."]})
+        return value
 
-    def _position(self, request) -> tuple[datetime, int] | None:
-        raw = request.query_params.get(self.cursor_query_param)
-        if not raw:
-            return None
-        try:
-            at, pk = base64.urlsafe_b64decode(raw.encode()).decode().split("|")
-            position = datetime.fromisoformat(at), int(pk)
-            if position[0].tzinfo is None:
-                raise ValueError("a cursor's time always has its offset")
-        except (binascii.Error, UnicodeError, ValueError) as error:
-            raise ValidationError(
-                {self.cursor_query_param: ["Not a cursor this list gave out: follow `next` or start without one."]}
-            ) from error
-        return position
+    def _page_size(self, request) -> int:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        if not value.strip().isdigit() or int(value) < 1:
+            raise ValidationError({self.page_size_query_param: ["A page size is a whole number from 1."]})
+        return min(int(value), self.max_page_size)
 
-    def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "required": ["next", "results"],
-            "properties": {
-                "next": {
-                    "type": "string",
-                    "nullable": True,
-                    "format": "uri",
-                    "description": "The next page, or null on the last one.",
-                    "example": "https://vigil.example/api/activity/?cursor=MjAyNi0xMS0yMFQwODowNTo1NC4xMjM0NTYrMDA6MDB8NDI%3D",
-                },
-                "results": schema,
-            },
+    def _keys(self) -> list[tuple[str, bool]]:
+        """(field, descending) of the current ordering."""
+        return [(name.lstrip("-"), name.startswith("-")) for name in self.orderings[self.ordering]]
+
+    def _beyond(self, values: list, *, backwards: bool) -> Q:
+        """
+        The rows strictly after (before, going backwards) the row with these values in the ordering: equal on the
+        first keys and beyond on the next, for each key in turn. The bound on the first key alone lets PostgreSQL
+        read the matching index from that point.
+        """
+        keys = self._keys()
+        steps = []
+        for position, (name, descending) in enumerate(keys):
+            equal = [Q(**{keys[i][0]: values[i]}) for i in range(position)]
+            lookup = "lt" if descending != backwards else "gt"
+            steps.append(reduce(and_, [*equal, Q(**{f"{name}__{lookup}": values[position]})]))
+        first, descending = keys[0]
+        bound = Q(**{f"{first}__{'lte' if descending != backwards else 'gte'}": values[0]})
+        return bound & reduce(or_, steps)
+
+    # --- cursors -----------------------------------------------------------------------------------------------
+
+    def _encode(self, row, *, backwards: bool) -> str:
+        values = [getattr(row, name) for name, _ in self._keys()]
+        document = {
+            "o": self.ordering,
+            "v": [value.isoformat() if hasattr(value, "isoformat") else value for value in values],
+            "b": backwards,
         }
+        return base64.urlsafe_b64encode(json.dumps(document, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    def _decode(self, cursor: str, model) -> tuple[list, bool]:
+        invalid = ValidationError({self.cursor_query_param: ["This cursor is not one this list gave out."]})
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            document = json.loads(raw)
+            ordering, values, backwards = document["o"], document["v"], document["b"]
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError) as error:
+            raise invalid from error
+        if ordering != self.ordering:
+            raise ValidationError(
+                {
+                    self.cursor_query_param: [
+                        f"This cursor pages the {ordering!r} ordering; keep the ordering it came with."
+                    ]
+                }
+            )
+        keys = self._keys()
+        if not isinstance(values, list) or len(values) != len(keys) or not isinstance(backwards, bool):
+            raise invalid
+        try:
+            parsed = [_field(model, name).to_python(value) for (name, _), value in zip(keys, values, strict=True)]
+        except (DjangoValidationError, TypeError, ValueError) as error:
+            raise invalid from error
+        if any(value is None for value in parsed):
+            raise invalid
+        return parsed, backwards
+
+    def _link(self, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(remove_query_param(url, self.cursor_query_param), self.cursor_query_param, cursor)
+
+    # --- OpenAPI -----------------------------------------------------------------------------------------------
 
     def get_schema_operation_parameters(self, view):
         return [
             {
                 "name": self.cursor_query_param,
-                "required": False,
                 "in": "query",
-                "description": "Where the page starts: the cursor in the previous page's `next` link.",
+                "required": False,
+                "description": "Where the page starts: the cursor of a `next` or `previous` link, as given.",
                 "schema": {"type": "string"},
             },
             {
-                "name": self.limit_query_param,
-                "required": False,
+                "name": self.page_size_query_param,
                 "in": "query",
-                "description": f"Rows per page, {self.default_limit} unless given, at most {self.max_limit}.",
-                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+                "required": False,
+                "description": f"Rows per page, {self.page_size} by default; at most {self.max_page_size} "
+                "(a larger value reads as that).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.ordering_query_param,
+                "in": "query",
+                "required": False,
+                "description": "The order of the rows, each ending with the id so that paging never skips or repeats "
+                "a row: "
+                + "; ".join(f"`{key}` = {', '.join(fields)}" for key, fields in self.orderings.items())
+                + f". Default `{self.default_ordering}`.",
+                "schema": {"type": "string", "enum": list(self.orderings), "default": self.default_ordering},
             },
         ]
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {
+                    **link,
+                    "description": "The next page, or null on the last one.",
+                    "example": "https://vigil.example/api/incidents/?cursor=eyJvIjoiLWxhc3RfdXBkYXRlIn0",
+                },
+                "previous": {**link, "description": "The page before, or null on the first one.", "example": None},
+                "results": schema,
+            },
+        }
+
+
+def _field(model, name: str):
+    """The model field a key reads, as the type it stores (a generated column's output field)."""
+    field = model._meta.get_field(name)
+    return field.output_field if isinstance(field, GeneratedField) else field
