@@ -1,0 +1,140 @@
+"""
+Incidents, alerts and comments as Graph JSON (security.incident, security.alert, security.alertComment): camelCase
+names, Graph enum values, ids as strings, DateTimeOffsets in UTC, null where Vigil keeps an empty value.
+
+Plain functions over rows whose related rows were prefetched (incidents.graph.selectors), so that a page of any
+size costs the same few queries.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.urls import reverse
+
+from incidents.graph.evidence import evidence_json
+from incidents.graph.properties import DETERMINATION_OUT, graph_enum
+from incidents.graph.times import graph_datetime
+from incidents.models import Alert, Comment, Incident
+
+__all__ = ("NS", "GraphContext", "alert_json", "comment_json", "incident_json")
+
+NS = "#microsoft.graph.security."
+INCLUDE_UNKNOWN_ENUM_MEMBERS = "include-unknown-enum-members"
+
+
+@dataclass(frozen=True)
+class GraphContext:
+    """What a representation needs from the request: absolute URLs, and the client's enum preference."""
+
+    request: object
+
+    @cached_property
+    def service_root(self) -> str:
+        """The absolute /v1.0/ this API answers under."""
+        return self.request.build_absolute_uri(reverse("graph:incident-list")).removesuffix("security/incidents")
+
+    def metadata(self, fragment: str) -> str:
+        """An `@odata.context` URL: the service's metadata document and the fragment naming what the body holds."""
+        return f"{self.service_root}$metadata#{fragment}"
+
+    @cached_property
+    def include_unknown_members(self) -> bool:
+        preferences = self.request.headers.get("Prefer", "")
+        return any(p.strip().lower() == INCLUDE_UNKNOWN_ENUM_MEMBERS for p in preferences.split(","))
+
+    def enum(self, enum: str, value: str) -> str:
+        return graph_enum(enum, value, include_unknown_members=self.include_unknown_members)
+
+    @cached_property
+    def origin(self) -> str:
+        """Scheme and host of the request (http://vigil.corp.example), to make the portal's paths absolute."""
+        return self.request.build_absolute_uri("/").removesuffix("/")
+
+    def page_url(self, route: str, pk: int) -> str:
+        return self.origin + reverse(route, args=[pk])
+
+
+def _text(value: str) -> str | None:
+    return value or None
+
+
+def _determination(value: str) -> str:
+    return DETERMINATION_OUT.get(value, value)
+
+
+def comment_json(comment: Comment) -> dict:
+    return {
+        "@odata.type": NS + "alertComment",
+        "comment": comment.text,
+        "createdByDisplayName": comment.author_name,
+        "createdDateTime": graph_datetime(comment.created_at),
+    }
+
+
+def incident_json(incident: Incident, context: GraphContext, *, with_alerts: bool = False) -> dict:
+    body = {
+        "@odata.type": NS + "incident",
+        "id": str(incident.pk),
+        "tenantId": None,
+        "status": context.enum("incidentStatus", incident.status),
+        # Vigil's own incident page: where an analyst following the link works on it.
+        "incidentWebUrl": context.page_url("incidents:detail", incident.pk),
+        "redirectIncidentId": str(incident.redirect_incident_id) if incident.redirect_incident_id else None,
+        "displayName": incident.display_name,
+        "description": _text(incident.description),
+        "summary": _text(incident.summary),
+        "severity": incident.severity,
+        "classification": incident.classification,
+        "determination": _determination(incident.determination),
+        "assignedTo": _text(incident.assigned_to),
+        "createdDateTime": graph_datetime(incident.created_at),
+        "lastUpdateDateTime": graph_datetime(incident.last_update),
+        "lastModifiedBy": _text(incident.last_modified_by),
+        "resolvingComment": _text(incident.resolving_comment),
+        "customTags": list(incident.custom_tags),
+        "systemTags": list(incident.system_tags),
+        "comments": [comment_json(comment) for comment in incident.comments.all()],
+    }
+    if with_alerts:
+        body["alerts"] = [alert_json(alert, context) for alert in incident.alerts.all()]
+    return body
+
+
+def alert_json(alert: Alert, context: GraphContext) -> dict:
+    unknown_members = context.include_unknown_members
+    return {
+        "@odata.type": NS + "alert",
+        "id": str(alert.pk),
+        "providerAlertId": _text(alert.provider_alert_id),
+        "incidentId": str(alert.incident_id) if alert.incident_id else None,
+        "status": alert.status,
+        "severity": alert.severity,
+        "classification": alert.classification,
+        "determination": _determination(alert.determination),
+        "serviceSource": context.enum("serviceSource", alert.service_source),
+        "detectionSource": context.enum("detectionSource", alert.detection_source),
+        "productName": _text(alert.product_name),
+        "detectorId": _text(alert.detector_id),
+        "tenantId": _text(alert.tenant_id),
+        "title": alert.title,
+        "description": _text(alert.description),
+        "recommendedActions": _text(alert.recommended_actions),
+        "category": _text(alert.category),
+        "assignedTo": _text(alert.assigned_to),
+        # Vigil's own pages, as incidentWebUrl on incidents; the source's link stays on the alert page.
+        "alertWebUrl": context.page_url("incidents:alert_detail", alert.pk),
+        "incidentWebUrl": context.page_url("incidents:detail", alert.incident_id) if alert.incident_id else None,
+        "actorDisplayName": _text(alert.actor_display_name),
+        "threatDisplayName": _text(alert.threat_display_name),
+        "threatFamilyName": _text(alert.threat_family_name),
+        "mitreTechniques": list(alert.mitre_techniques),
+        "createdDateTime": graph_datetime(alert.created_at),
+        "lastUpdateDateTime": graph_datetime(alert.last_update),
+        "resolvedDateTime": graph_datetime(alert.resolved_at),
+        "firstActivityDateTime": graph_datetime(alert.first_activity),
+        "lastActivityDateTime": graph_datetime(alert.last_activity),
+        "comments": [comment_json(comment) for comment in alert.comments.all()],
+        "evidence": [evidence_json(e, include_unknown_members=unknown_members) for e in alert.evidence.all()],
+        "systemTags": list(alert.system_tags),
+        "additionalData": alert.additional_data if isinstance(alert.additional_data, dict) else {},
+    }
