@@ -385,9 +385,12 @@ class AlertFactory:
             "processCommandLine": f"{name} -nop -w hidden -enc {random_hex(rng, 48)}",
             "processCreationDateTime": _time(started),
             "parentProcessCreationDateTime": _time(started - timedelta(minutes=rng.randint(1, 120))),
-            "imageFile": {"fileDetails": {"sha256": sha256, "sha1": sha1, "fileName": name, "filePath": path}},
+            "imageFile": {"sha256": sha256, "sha1": sha1, "fileName": name, "filePath": path},
             "parentProcessImageFile": {
-                "fileDetails": {"sha256": parent[0], "sha1": parent[1], "fileName": parent[2], "filePath": parent[3]}
+                "sha256": parent[0],
+                "sha1": parent[1],
+                "fileName": parent[2],
+                "filePath": parent[3],
             },
             "userAccount": self._account(user),
             "mdeDeviceId": device["id"],

@@ -286,6 +286,16 @@ def _unstorable(value, depth: int = 0) -> str | None:
     return None
 
 
+def _image_file_details(value) -> dict | None:
+    """
+    A process's image file: Graph sends the fileDetails object itself ({"sha256": ...}); some sources wrap it the way
+    fileEvidence does ({"fileDetails": {...}}). Both name the same file.
+    """
+    if not isinstance(value, dict):
+        return None
+    return value["fileDetails"] if isinstance(value.get("fileDetails"), dict) else value
+
+
 def _parse_evidence_list(items: list, errors: _Errors) -> list[EvidenceRecord]:
     # Devices first, so that process, file and registry evidence can link to the device they name by id.
     devices_by_id: dict[str, EntityRecord] = {}
@@ -351,9 +361,9 @@ def _parse_evidence(item, odata_type, path, errors, devices_by_id) -> EvidenceRe
         case "file":
             entity = entities.file_record(item.get("fileDetails"))
         case "process":
-            image_file = entities.file_record((item.get("imageFile") or {}).get("fileDetails"))
+            image_file = entities.file_record(_image_file_details(item.get("imageFile")))
             entity = _process(item, device, image_file, "processId", "processCreationDateTime", "processCommandLine")
-            parent_image = entities.file_record((item.get("parentProcessImageFile") or {}).get("fileDetails"))
+            parent_image = entities.file_record(_image_file_details(item.get("parentProcessImageFile")))
             parent_process = _process(
                 item, device, parent_image, "parentProcessId", "parentProcessCreationDateTime", None
             )

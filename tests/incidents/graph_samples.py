@@ -304,14 +304,11 @@ def process(
         "processCommandLine": command_line or ENCODED_POWERSHELL,
         "processCreationDateTime": created,
         "parentProcessCreationDateTime": parent_created,
-        "imageFile": {
-            "fileDetails": _file_details(
-                image_sha256, image_name, {"filePath": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0"}
-            )
-        },
-        "parentProcessImageFile": {
-            "fileDetails": _file_details(parent_image_sha256, parent_image_name, {"filePath": "C:\\Windows"})
-        },
+        # Graph's processEvidence carries the fileDetails objects themselves (fileEvidence wraps them).
+        "imageFile": _file_details(
+            image_sha256, image_name, {"filePath": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0"}
+        ),
+        "parentProcessImageFile": _file_details(parent_image_sha256, parent_image_name, {"filePath": "C:\\Windows"}),
         "userAccount": _user_account("alice@corp.example", {}),
         "mdeDeviceId": device_id,
         "detectionStatus": "detected",

@@ -389,7 +389,7 @@ def _process(pid, name, started, *, parent, parent_started=None, parent_name=Non
         "processId": pid,
         "processCreationDateTime": started.isoformat(),
         "processCommandLine": command,
-        "imageFile": {"fileDetails": {"sha256": f"{pid:064x}", "fileName": name}},
+        "imageFile": {"sha256": f"{pid:064x}", "fileName": name},
         "parentProcessId": parent,
         "mdeDeviceId": "dev-proc-1",
         "verdict": "suspicious",
@@ -397,7 +397,7 @@ def _process(pid, name, started, *, parent, parent_started=None, parent_name=Non
     if parent_started:
         item["parentProcessCreationDateTime"] = parent_started.isoformat()
     if parent_name:
-        item["parentProcessImageFile"] = {"fileDetails": {"sha256": f"{parent:064x}", "fileName": parent_name}}
+        item["parentProcessImageFile"] = {"sha256": f"{parent:064x}", "fileName": parent_name}
     return item
 
 

@@ -377,6 +377,19 @@ def test_it_links_process_evidence_to_its_device_image_file_and_parent_process()
     assert rows[5872].image_file.key == g.EXPLORER_SHA256
 
 
+def test_it_reads_an_image_file_wrapped_in_file_details_as_the_same_file():
+    ws = g.device("WS-FIN-042.corp.example")
+    wrapped = g.process(4242, ws["mdeDeviceId"], g.POWERSHELL_SHA256, parentProcessImageFile=None)
+    wrapped["imageFile"] = {"fileDetails": wrapped["imageFile"]}
+    graph_shaped = g.process(4343, ws["mdeDeviceId"], g.POWERSHELL_SHA256, parentProcessImageFile=None)
+
+    alert = _only(_ingest(g.alert(evidence=[wrapped, graph_shaped, ws])))
+
+    rows = {row.payload["processId"]: row for row in alert.evidence.filter(odata_type=g.NS + "processEvidence")}
+    powershell = Entity.objects.get(kind="file", key=g.POWERSHELL_SHA256)
+    assert rows[4242].image_file == rows[4343].image_file == powershell
+
+
 @pytest.mark.parametrize("one_request", [False, True])
 def test_it_keeps_a_process_name_when_another_alert_knows_the_process_only_by_its_id(one_request):
     ws = g.device("WS-FIN-042.corp.example")
