@@ -201,6 +201,8 @@ class Incident(models.Model):
                 name="incident_open_updated",
                 condition=Q(status__in=["active", "inProgress"]),
             ),
+            # Every incident, newest update first: the API's default list and its keyset pages, read in order.
+            models.Index(fields=["-last_update", "-id"], name="incident_updated"),
             # Time-range filters on last activity (1 day .. 6 months).
             models.Index(fields=["-last_activity"], name="incident_last_activity"),
             # Correlation candidates: open incidents with recent activity.
