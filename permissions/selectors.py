@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from guardian.models import GroupObjectPermission
 
@@ -28,12 +28,14 @@ __all__ = (
     "HomeCardMatrix",
     "PatternPreview",
     "RolePermissions",
+    "assignments_all",
     "assignments_of",
     "assignments_scoped_to",
     "data_scope",
     "device_groups_for",
     "device_groups_with_counts",
     "devices_found",
+    "devices_in",
     "groups_assignable",
     "home_card_grants",
     "home_card_matrix",
@@ -43,6 +45,7 @@ __all__ = (
     "role_permission_names",
     "role_permissions",
     "roles_with_holders",
+    "roles_with_holders_and_permissions",
     "tokens_for",
     "users_found",
 )
@@ -78,6 +81,13 @@ def roles_with_holders() -> QuerySet[Role]:
             group_count=Count("assignments", filter=Q(assignments__group__isnull=False)),
         )
         .order_by("-is_builtin", "group__name")
+    )
+
+
+def roles_with_holders_and_permissions() -> QuerySet[Role]:
+    """roles_with_holders, each with its permissions and their apps read along: one query more, however many."""
+    return roles_with_holders().prefetch_related(
+        Prefetch("group__permissions", queryset=Permission.objects.select_related("content_type"))
     )
 
 
@@ -118,6 +128,15 @@ def role_permissions(role: Role) -> RolePermissions:
             for category, entries in catalogue_by_category()
         ],
         others=sorted(name for name in held if catalogue_entry(name) is None),
+    )
+
+
+def assignments_all() -> QuerySet[RoleAssignment]:
+    """Every role assignment with its role, holder and device groups, by role name then oldest first."""
+    return (
+        RoleAssignment.objects.select_related("role__group", "user", "group")
+        .prefetch_related("device_groups")
+        .order_by("role__group__name", "pk")
     )
 
 
@@ -177,6 +196,11 @@ def device_groups_with_counts() -> QuerySet[DeviceGroup]:
     return DeviceGroup.objects.annotate(
         device_count=Coalesce(Subquery(devices), 0), assignment_count=Coalesce(Subquery(assignments), 0)
     ).order_by("rank", "name")
+
+
+def devices_in(device_group: DeviceGroup) -> QuerySet[Entity]:
+    """The group's devices by name (only devices: scoping reads no other entity's group, and counts none)."""
+    return device_group.devices.filter(kind=EntityKind.DEVICE).order_by("display_name", "pk")
 
 
 def devices_found(query: str, *, exclude_group: DeviceGroup) -> list[Entity]:

@@ -3,7 +3,7 @@ from django.db import models
 
 from portal.models import ActivityLogEntry, UserPreference
 
-__all__ = ("activity_for", "preference_get")
+__all__ = ("activity_for", "activity_log", "preference_get")
 
 
 def activity_for(target: models.Model | type[models.Model]):
@@ -13,6 +13,14 @@ def activity_for(target: models.Model | type[models.Model]):
     if isinstance(target, models.Model):
         entries = entries.filter(target_id=str(target.pk))
     return entries.select_related("target_type")
+
+
+def activity_log():
+    """
+    The whole activity log, unordered: its readers order it (the API pages it by keyset). The target's type is read
+    with each entry rather than once per entry.
+    """
+    return ActivityLogEntry.objects.select_related("target_type")
 
 
 def preference_get(user, key: str, default=None):

@@ -11,23 +11,21 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents.api import examples
-from incidents.api.base import SecurityDataViewSet
-from incidents.api.comments import COMMENT_LIST_SCHEMA, comment_created
+from incidents.api.base import SecurityDataViewSet, sub_list_action
+from incidents.api.comments import comments_action
 from incidents.api.pagination import AlertPagination
 from incidents.api.serializers import (
     ALERT_UNSHOWN_FIELDS,
     AlertChangeSerializer,
     AlertMoveSerializer,
     AlertSerializer,
-    CommentSerializer,
     EvidenceSerializer,
 )
 from incidents.filters import AlertFilterSet
 from incidents.models import Alert, Evidence
-from incidents.selectors import OutOfScope, alerts_for, comments_for
-from incidents.services.incidents import alert_update, comment_add
+from incidents.selectors import OutOfScope, alerts_for
+from incidents.services.incidents import alert_update
 from incidents.services.merge import alert_move
-from portal.api.pagination import ListPagination
 
 __all__ = ("AlertViewSet",)
 
@@ -39,7 +37,7 @@ __all__ = ("AlertViewSet",)
         description="Every alert in the caller's scope, newest first unless `ordering` says otherwise; the same "
         "filters as the alert queue, without its default view.",
         responses={200: AlertSerializer(many=True)},
-        examples=[examples.ALERT_PAGE],
+        examples=[examples.ALERT],
     ),
     retrieve=extend_schema(
         operation_id="alerts_retrieve",
@@ -73,45 +71,16 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDat
         alert_update(alert_id=alert.pk, actor=request.user, **change.validated_data)
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(
-        methods=["GET"], operation_id="alerts_comments_list", summary="List an alert's comments", **COMMENT_LIST_SCHEMA
-    )
-    @extend_schema(
-        methods=["POST"],
-        operation_id="alerts_comments_create",
-        summary="Comment on an alert",
-        description="Needs the right to manage the alert. The comment is also in the alert's activity log.",
-        request=CommentSerializer,
-        responses={201: CommentSerializer},
-        examples=[examples.COMMENT_TEXT, examples.COMMENT],
-    )
-    @action(
-        detail=True,
-        methods=["get", "post"],
-        serializer_class=CommentSerializer,
-        pagination_class=ListPagination,
-        filterset_class=None,
-    )
-    def comments(self, request, *args, **kwargs):
-        alert = self.get_object()
-        if request.method == "POST":
-            return comment_created(request, lambda text: comment_add(actor=request.user, text=text, alert_id=alert.pk))
-        return self.page_of(comments_for(request.user).filter(alert=alert).order_by("-created_at", "-id"))
+    comments = comments_action("alert")
 
     @extend_schema(
         operation_id="alerts_evidence_list",
         summary="List an alert's evidence",
         description="Each entity the alert names, with the roles, verdict and remediation status the alert gave it.",
         responses={200: EvidenceSerializer(many=True)},
-        examples=[examples.EVIDENCE_PAGE],
+        examples=[examples.EVIDENCE],
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        serializer_class=EvidenceSerializer,
-        pagination_class=ListPagination,
-        filterset_class=None,
-    )
+    @sub_list_action(EvidenceSerializer)
     def evidence(self, request, *args, **kwargs):
         alert = self.get_object()
         return self.page_of(Evidence.objects.filter(alert=alert).select_related("entity").order_by("id"))

@@ -1,16 +1,23 @@
 """
 What the security-data viewsets share: who may call them, how one object is found, how a sub-list pages, and the
 If-Match requirement of changes that must not overwrite someone else's.
+
+Who may call them is checked before any object is looked up, as the pages do: reading needs the right to view
+security data, writing also the right to manage incidents and alerts. How far each reaches (the device groups) is
+the selectors' and services' business: an object outside it answers 404.
 """
 
 from django.shortcuts import get_object_or_404
 from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.parsers import JSONParser
 
-from incidents.api.permissions import SecurityDataPermission
+from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
+from portal.api.access import permission_required
+from portal.api.pagination import ListPagination
 
-__all__ = ("PreconditionRequired", "SecurityDataAPI", "SecurityDataViewSet", "if_match_of")
+__all__ = ("PreconditionRequired", "SecurityDataAPI", "SecurityDataViewSet", "if_match_of", "sub_list_action")
 
 
 class PreconditionRequired(APIException):
@@ -33,7 +40,11 @@ def if_match_of(request) -> str:
 class SecurityDataAPI:
     """The settings and helpers of every security-data view (mixed into DRF's generic views)."""
 
-    permission_classes = [permissions.IsAuthenticated, SecurityDataPermission]
+    permission_classes = [
+        permissions.IsAuthenticated,
+        permission_required(VIEW_SECURITY_DATA, doing="Reading security data"),
+        permission_required(MANAGE_INCIDENTS, doing="Changing incidents and alerts", writes_only=True),
+    ]
     parser_classes = [JSONParser]
     # Ids in paths are integers: anything else is not an object of this API (404 from the resolver, never a 500).
     lookup_value_converter = "int"
@@ -50,3 +61,17 @@ class SecurityDataAPI:
 
 class SecurityDataViewSet(SecurityDataAPI, viewsets.GenericViewSet):
     pass
+
+
+def sub_list_action(serializer_class, *, methods=("get",)):
+    """
+    @action for a list under one object (its comments, evidence, activity): shown by `serializer_class`, paged by
+    limit and offset (`page_of`), without the filters of the viewset's own list.
+    """
+    return action(
+        detail=True,
+        methods=list(methods),
+        serializer_class=serializer_class,
+        pagination_class=ListPagination,
+        filterset_class=None,
+    )

@@ -1,26 +1,52 @@
-"""What commenting on an incident and on an alert share over the API: the body, the answer and their description."""
+"""
+The `comments` action the incident and alert viewsets share: GET lists the object's comments, newest first; POST
+adds one through the comment service, which also writes it to the object's activity log.
+"""
 
-from collections.abc import Callable
-
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from incidents.api import examples
+from incidents.api.base import sub_list_action
 from incidents.api.serializers import CommentSerializer
-from incidents.models import Comment
+from incidents.selectors import comments_for
+from incidents.services.incidents import comment_add
 
-__all__ = ("COMMENT_LIST_SCHEMA", "comment_created")
-
-COMMENT_LIST_SCHEMA = {
-    "description": "Newest first.",
-    "responses": {200: CommentSerializer(many=True)},
-    "examples": [examples.COMMENT_PAGE],
-}
+__all__ = ("comments_action",)
 
 
-def comment_created(request, write: Callable[[str], Comment]) -> Response:
-    """Validate the comment's body, `write(text)` it through the comment service, and answer 201 with it."""
-    body = CommentSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    comment = write(body.validated_data["text"])
-    return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+def comments_action(target: str):
+    """
+    The `comments` action of the viewset over `target` ("incident" or "alert", the Comment field naming it). Reading
+    needs the object in the caller's scope (the viewset's get_object); writing, in their change scope (the service).
+    """
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id=f"{target}s_comments_list",
+        summary=f"List an {target}'s comments",
+        description="Newest first.",
+        responses={200: CommentSerializer(many=True)},
+        examples=[examples.COMMENT],
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id=f"{target}s_comments_create",
+        summary=f"Comment on an {target}",
+        description=f"Needs the right to manage the {target}. The comment is also in the {target}'s activity log.",
+        request=CommentSerializer,
+        responses={201: CommentSerializer},
+        examples=[examples.COMMENT_TEXT, examples.COMMENT],
+    )
+    @sub_list_action(CommentSerializer, methods=("get", "post"))
+    def comments(self, request, *args, **kwargs):
+        commented = self.get_object()
+        if request.method == "GET":
+            return self.page_of(comments_for(request.user).filter(**{target: commented}).order_by("-created_at", "-id"))
+        body = CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        comment = comment_add(actor=request.user, text=body.validated_data["text"], **{f"{target}_id": commented.pk})
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    return comments

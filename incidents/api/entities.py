@@ -22,7 +22,7 @@ __all__ = ("EntityViewSet",)
         summary="List entities",
         description="The entities the caller may see, by kind and name.",
         responses={200: EntitySerializer(many=True)},
-        examples=[examples.ENTITY_PAGE],
+        examples=[examples.ENTITY],
     ),
     retrieve=extend_schema(
         operation_id="entities_retrieve",

@@ -1,23 +1,25 @@
-"""Example requests and responses of the security-data API, for its OpenAPI description."""
+"""
+Example requests and responses of the security-data API, for its OpenAPI description. One example of each
+representation serves its list as well (drf-spectacular shows it inside a page) and, without a status code, both
+a read (200) and a creation (201).
+"""
 
 from drf_spectacular.utils import OpenApiExample
 
+from portal.api.schema import error_example
+
 __all__ = (
-    "ACTIVITY_PAGE",
+    "ACTIVITY_ENTRY",
     "ALERT",
     "ALERT_CHANGE",
     "ALERT_MOVE",
-    "ALERT_PAGE",
     "COMMENT",
-    "COMMENT_PAGE",
     "COMMENT_TEXT",
     "ENTITY",
-    "ENTITY_PAGE",
-    "EVIDENCE_PAGE",
+    "EVIDENCE",
     "INCIDENT",
     "INCIDENT_CHANGE",
     "INCIDENT_MERGE",
-    "INCIDENT_PAGE",
     "INCIDENT_RESOLVE",
     "STALE",
 )
@@ -114,7 +116,6 @@ _ENTITY = {
 
 
 INCIDENT = OpenApiExample("An incident", value=_INCIDENT, response_only=True)
-INCIDENT_PAGE = OpenApiExample("A page of incidents", value=_INCIDENT, response_only=True)
 INCIDENT_CHANGE = OpenApiExample(
     "Assign and classify",
     value={
@@ -133,18 +134,14 @@ INCIDENT_RESOLVE = OpenApiExample(
 INCIDENT_MERGE = OpenApiExample(
     "Merge three incidents", value={"incidents": [42, 57, 61], "reason": "Same phishing campaign."}, request_only=True
 )
-STALE = OpenApiExample(
+STALE = error_example(
     "Changed since it was read",
-    value={
-        "detail": 'The object changed since you read it (it is now at version "42-1795168931532000"); read it '
-        "again and re-apply your change.",
-        "code": "precondition_failed",
-    },
-    response_only=True,
-    status_codes=["412"],
+    detail='The object changed since you read it (it is now at version "42-1795168931532000"); read it again and '
+    "re-apply your change.",
+    code="precondition_failed",
+    status=412,
 )
 ALERT = OpenApiExample("An alert", value=_ALERT, response_only=True)
-ALERT_PAGE = OpenApiExample("A page of alerts", value=_ALERT, response_only=True)
 ALERT_CHANGE = OpenApiExample(
     "Classify as a false positive",
     value={"status": "resolved", "classification": "falsePositive", "determination": "notMalicious"},
@@ -153,24 +150,27 @@ ALERT_CHANGE = OpenApiExample(
 ALERT_MOVE = OpenApiExample(
     "Move to another incident", value={"incident": 57, "reason": "Part of the phishing campaign."}, request_only=True
 )
-COMMENT = OpenApiExample("A comment", value=_COMMENT, response_only=True, status_codes=["201"])
+COMMENT = OpenApiExample("A comment", value=_COMMENT, response_only=True)
 COMMENT_TEXT = OpenApiExample(
     "Comment", value={"text": "Isolated ws1 and collected the investigation package."}, request_only=True
 )
-COMMENT_PAGE = OpenApiExample("Comments", value=_COMMENT, response_only=True)
-ACTIVITY_PAGE = OpenApiExample(
-    "The activity log",
+ACTIVITY_ENTRY = OpenApiExample(
+    "An incident assigned",
     value={
         "id": 3051,
         "occurred_at": "2026-11-20T10:02:11.540000Z",
-        "actor": "alice",
+        "actor": 3,
+        "actor_name": "alice",
         "action": "incidents.incident.updated",
+        "target_type": "incidents.incident",
+        "target_id": "42",
+        "target_repr": _INCIDENT["display_name"],
         "changes": {"status": {"before": "active", "after": "inProgress"}},
         "message": "",
     },
     response_only=True,
 )
-EVIDENCE_PAGE = OpenApiExample(
+EVIDENCE = OpenApiExample(
     "Evidence",
     value={
         "id": 5120,
@@ -195,4 +195,3 @@ EVIDENCE_PAGE = OpenApiExample(
     response_only=True,
 )
 ENTITY = OpenApiExample("A device", value=_ENTITY, response_only=True)
-ENTITY_PAGE = OpenApiExample("Entities", value=_ENTITY, response_only=True)

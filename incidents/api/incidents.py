@@ -5,31 +5,30 @@ writes through the same services as the incident page, so the rules and the acti
 """
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents.api import examples
-from incidents.api.base import SecurityDataAPI, SecurityDataViewSet, if_match_of
-from incidents.api.comments import COMMENT_LIST_SCHEMA, comment_created
+from incidents.api.base import SecurityDataAPI, SecurityDataViewSet, if_match_of, sub_list_action
+from incidents.api.comments import comments_action
 from incidents.api.pagination import AlertPagination, IncidentPagination
 from incidents.api.serializers import (
     ALERT_UNSHOWN_FIELDS,
-    ActivityEntrySerializer,
     AlertSerializer,
-    CommentSerializer,
     IncidentChangeSerializer,
     IncidentMergeSerializer,
     IncidentSerializer,
 )
 from incidents.filters import AlertFilterSet, IncidentFilterSet
 from incidents.models import Alert
-from incidents.selectors import OutOfScope, alerts_for, comments_for, incidents_for
-from incidents.services.incidents import comment_add, incident_update, incident_version
+from incidents.selectors import OutOfScope, alerts_for, incidents_for
+from incidents.services.incidents import incident_update, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
-from portal.api.pagination import ListPagination
+from portal.api.schema import error_response
+from portal.api.serializers import ActivityLogEntrySerializer
 from portal.selectors import activity_for
 
 __all__ = ("IncidentAlertList", "IncidentViewSet")
@@ -52,8 +51,6 @@ IF_MATCH = OpenApiParameter(
     description="The ETag of the incident as you read it. A change without it answers 428; a change to an incident "
     "changed since answers 412 and changes nothing.",
 )
-# The native error body, documented for every operation by portal.openapi.
-ERROR = {"$ref": "#/components/schemas/Error"}
 
 
 @extend_schema_view(
@@ -63,7 +60,7 @@ ERROR = {"$ref": "#/components/schemas/Error"}
         description="Every incident in the caller's scope (redirected ones included), newest update first unless "
         "`ordering` says otherwise; the same filters as the incident queue, without its default view.",
         responses={200: IncidentSerializer(many=True)},
-        examples=[examples.INCIDENT_PAGE],
+        examples=[examples.INCIDENT],
     ),
     retrieve=extend_schema(
         operation_id="incidents_retrieve",
@@ -94,8 +91,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Security
         request=IncidentChangeSerializer,
         responses={
             200: IncidentSerializer,
-            412: OpenApiResponse(ERROR, description="The incident changed since it was read; nothing was changed."),
-            428: OpenApiResponse(ERROR, description="No If-Match header."),
+            412: error_response("The incident changed since it was read; nothing was changed."),
+            428: error_response("No If-Match header."),
         },
         examples=[examples.INCIDENT_CHANGE, examples.INCIDENT_RESOLVE, examples.INCIDENT, examples.STALE],
     )
@@ -107,50 +104,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Security
         incident_update(incident_id=incident.pk, actor=request.user, if_match=if_match, **change.validated_data)
         return self._incident_response(self.get_object())
 
-    @extend_schema(
-        methods=["GET"],
-        operation_id="incidents_comments_list",
-        summary="List an incident's comments",
-        **COMMENT_LIST_SCHEMA,
-    )
-    @extend_schema(
-        methods=["POST"],
-        operation_id="incidents_comments_create",
-        summary="Comment on an incident",
-        description="Needs the right to manage the incident. The comment is also in the incident's activity log.",
-        request=CommentSerializer,
-        responses={201: CommentSerializer},
-        examples=[examples.COMMENT_TEXT, examples.COMMENT],
-    )
-    @action(
-        detail=True,
-        methods=["get", "post"],
-        serializer_class=CommentSerializer,
-        pagination_class=ListPagination,
-        filterset_class=None,
-    )
-    def comments(self, request, *args, **kwargs):
-        incident = self.get_object()
-        if request.method == "POST":
-            return comment_created(
-                request, lambda text: comment_add(actor=request.user, text=text, incident_id=incident.pk)
-            )
-        return self.page_of(comments_for(request.user).filter(incident=incident).order_by("-created_at", "-id"))
+    comments = comments_action("incident")
 
     @extend_schema(
         operation_id="incidents_activity_list",
         summary="Read an incident's activity log",
         description="Every change to the incident by a person or the system, newest first.",
-        responses={200: ActivityEntrySerializer(many=True)},
-        examples=[examples.ACTIVITY_PAGE],
+        responses={200: ActivityLogEntrySerializer(many=True)},
+        examples=[examples.ACTIVITY_ENTRY],
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        serializer_class=ActivityEntrySerializer,
-        pagination_class=ListPagination,
-        filterset_class=None,
-    )
+    @sub_list_action(ActivityLogEntrySerializer)
     def activity(self, request, *args, **kwargs):
         return self.page_of(activity_for(self.get_object()))
 
@@ -201,7 +164,7 @@ class IncidentAlertList(SecurityDataAPI, generics.ListAPIView):
         summary="List an incident's alerts",
         description="The incident's alerts in the caller's scope, with the alert list's filters, ordering and paging.",
         responses={200: AlertSerializer(many=True)},
-        examples=[examples.ALERT_PAGE],
+        examples=[examples.ALERT],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -8,15 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.services.ingestion import ingest_alerts
+from permissions.catalogue import INGEST_ALERTS
+from portal.api.access import permission_required
 
 __all__ = ("AlertIngestView",)
-
-
-class CanIngestAlerts(permissions.BasePermission):
-    message = "Pushing alerts requires the incidents.ingest_alert permission."
-
-    def has_permission(self, request, view):
-        return request.user.has_perm("incidents.ingest_alert")
 
 
 class RawJSONParser(BaseParser):
@@ -62,7 +57,7 @@ class AlertIngestView(APIView):
     providerAlertId, or id) updates it.
     """
 
-    permission_classes = [permissions.IsAuthenticated, CanIngestAlerts]
+    permission_classes = [permissions.IsAuthenticated, permission_required(INGEST_ALERTS, doing="Pushing alerts")]
     parser_classes = [RawJSONParser]
 
     @extend_schema(

@@ -25,11 +25,9 @@ from incidents.choices import (
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Entity, Evidence, Incident
 from incidents.services.incidents import ASSIGNEE_MAX_LENGTH, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE
-from portal.models import ActivityLogEntry
 
 __all__ = (
     "ALERT_UNSHOWN_FIELDS",
-    "ActivityEntrySerializer",
     "AlertChangeSerializer",
     "AlertMoveSerializer",
     "AlertSerializer",
@@ -46,13 +44,28 @@ MAX_ID = 2**63 - 1
 REASON_MAX_LENGTH = 1000
 
 
-def _page_url(serializer: serializers.Serializer, url_name: str, pk: int) -> str:
-    path = reverse(url_name, args=[pk])
-    request = serializer.context.get("request")
-    return request.build_absolute_uri(path) if request is not None else path
-
-
 # --- Fields -------------------------------------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class PortalPageField(serializers.Field):
+    """The object's page in the portal (the URL named `url_name`), absolute when the request is known."""
+
+    def __init__(self, url_name: str, **kwargs):
+        self.url_name = url_name
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, instance) -> str:
+        path = reverse(self.url_name, args=[instance.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class DeviceGroupIdsField(serializers.ListField):
+    """The ids of the device groups of an incident's or an alert's devices: what its scoping compares."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="device_group_ids", child=serializers.IntegerField(), read_only=True, **kwargs)
 
 
 @extend_schema_field(
@@ -97,16 +110,11 @@ class _ChangeSerializer(serializers.Serializer):
 
 
 class IncidentSerializer(serializers.ModelSerializer):
-    device_groups = serializers.ListField(
-        source="device_group_ids",
-        child=serializers.IntegerField(),
-        read_only=True,
-        help_text="Ids of the device groups of the incident's devices.",
-    )
+    device_groups = DeviceGroupIdsField(help_text="Ids of the device groups of the incident's devices.")
     impacted_assets = serializers.DictField(
         child=serializers.IntegerField(), read_only=True, help_text='Impacted entities by kind: {"device": 2, ...}.'
     )
-    url = serializers.SerializerMethodField(help_text="The incident's page in the portal.")
+    url = PortalPageField("incidents:detail", help_text="The incident's page in the portal.")
     etag = serializers.SerializerMethodField(help_text="The incident's version: send it as If-Match to change it.")
 
     class Meta:
@@ -142,10 +150,6 @@ class IncidentSerializer(serializers.ModelSerializer):
             "etag",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, incident: Incident) -> str:
-        return _page_url(self, "incidents:detail", incident.pk)
 
     def get_etag(self, incident: Incident) -> str:
         return incident_version(incident)
@@ -193,15 +197,10 @@ ALERT_UNSHOWN_FIELDS = ("payload", "additional_data")
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    device_groups = serializers.ListField(
-        source="device_group_ids",
-        child=serializers.IntegerField(),
-        read_only=True,
-        help_text="Ids of the device groups of the alert's devices.",
-    )
+    device_groups = DeviceGroupIdsField(help_text="Ids of the device groups of the alert's devices.")
     # A string rather than a URI: empty when the source sent no link.
     alert_web_url = serializers.CharField(read_only=True, help_text="The alert in its source's portal, or empty.")
-    url = serializers.SerializerMethodField(help_text="The alert's page in the portal.")
+    url = PortalPageField("incidents:alert_detail", help_text="The alert's page in the portal.")
 
     class Meta:
         model = Alert
@@ -244,10 +243,6 @@ class AlertSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, alert: Alert) -> str:
-        return _page_url(self, "incidents:alert_detail", alert.pk)
-
 
 @extend_schema_serializer(component_name="Alert")
 class AlertChangeSerializer(_ChangeSerializer):
@@ -271,7 +266,7 @@ class AlertMoveSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text="Why the alert belongs elsewhere; logged.")
 
 
-# --- Comments and activity ----------------------------------------------------------------------------------------
+# --- Comments -----------------------------------------------------------------------------------------------------
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -284,16 +279,6 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "incident", "alert", "created_at"]
 
 
-class ActivityEntrySerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor_name", read_only=True, help_text="A username, or the subsystem.")
-    changes = serializers.DictField(read_only=True, help_text='What changed: {"field": {"before": ..., "after": ...}}.')
-
-    class Meta:
-        model = ActivityLogEntry
-        fields = ["id", "occurred_at", "actor", "action", "changes", "message"]
-        read_only_fields = fields
-
-
 # --- Entities and evidence ----------------------------------------------------------------------------------------
 
 
@@ -302,7 +287,7 @@ class EntitySerializer(serializers.ModelSerializer):
     risk_score = serializers.ChoiceField(
         choices=DeviceRiskScore.choices, allow_blank=True, read_only=True, help_text="Devices only; empty otherwise."
     )
-    url = serializers.SerializerMethodField(help_text="The entity's page in the portal.")
+    url = PortalPageField("incidents:entity", help_text="The entity's page in the portal.")
 
     class Meta:
         model = Entity
@@ -321,10 +306,6 @@ class EntitySerializer(serializers.ModelSerializer):
             "url",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, entity: Entity) -> str:
-        return _page_url(self, "incidents:entity", entity.pk)
 
 
 class EvidenceEntitySerializer(serializers.ModelSerializer):

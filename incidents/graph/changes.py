@@ -9,8 +9,8 @@ it rather than being dropped, so that a client never believes a change was made 
 from collections.abc import Callable, Mapping
 
 from incidents.choices import DETERMINATION_ALIASES
-from incidents.graph.errors import InvalidQuery
-from incidents.graph.filtering import literal_text
+from incidents.graph.errors import BadRequest
+from incidents.graph.literals import literal_text
 from incidents.graph.serializers import NS
 
 __all__ = ("ALERT_CHANGES", "INCIDENT_CHANGES", "alert_changes", "comment_text", "incident_changes")
@@ -20,7 +20,7 @@ def _text(name: str, value, *, nullable: bool) -> str:
     if value is None and nullable:
         return ""
     if not isinstance(value, str):
-        raise InvalidQuery(f"{name} must be a string{' or null' if nullable else ''}.")
+        raise BadRequest(f"{name} must be a string{' or null' if nullable else ''}.")
     return literal_text(value, name)
 
 
@@ -41,7 +41,7 @@ def _tags(name, value):
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
-        raise InvalidQuery(f"{name} must be a list of strings.")
+        raise BadRequest(f"{name} must be a list of strings.")
     return [literal_text(tag, f"A value of {name}") for tag in value]
 
 
@@ -116,28 +116,28 @@ ALERT_READ_ONLY = frozenset(
 
 def _changes(body, readers, read_only, graph_type: str, noun: str) -> dict:
     if not isinstance(body, dict):
-        raise InvalidQuery(f"Send the properties to change on the {noun} as a JSON object.")
+        raise BadRequest(f"Send the properties to change on the {noun} as a JSON object.")
     _check_type(body, graph_type)
     changes = {}
     for name, value in body.items():
         if name == "@odata.type":
             continue
         if name in read_only:
-            raise InvalidQuery(f"{name} is read-only on an {noun}.")
+            raise BadRequest(f"{name} is read-only on an {noun}.")
         if name not in readers:
             settable = ", ".join(sorted(readers))
-            raise InvalidQuery(f"{name} is not a property you can change on an {noun}; you can change {settable}.")
+            raise BadRequest(f"{name} is not a property you can change on an {noun}; you can change {settable}.")
         keyword, read = readers[name]
         changes[keyword] = read(name, value)
     if not changes:
-        raise InvalidQuery(f"Send at least one property to change on the {noun}.")
+        raise BadRequest(f"Send at least one property to change on the {noun}.")
     return changes
 
 
 def _check_type(body: dict, graph_type: str) -> None:
     given = body.get("@odata.type")
     if given is not None and (not isinstance(given, str) or given.lstrip("#") != graph_type.lstrip("#")):
-        raise InvalidQuery(f"@odata.type must be {graph_type}.")
+        raise BadRequest(f"@odata.type must be {graph_type}.")
 
 
 def incident_changes(body) -> dict:
@@ -152,14 +152,14 @@ def comment_text(body) -> str:
     """The text of an alertComment body: one object, or a list of one (as msgraph-sdk sends it)."""
     if isinstance(body, list):
         if len(body) != 1:
-            raise InvalidQuery("Send one comment at a time.")
+            raise BadRequest("Send one comment at a time.")
         body = body[0]
     if not isinstance(body, dict):
-        raise InvalidQuery('Send the comment as a JSON object: {"comment": "..."}.')
+        raise BadRequest('Send the comment as a JSON object: {"comment": "..."}.')
     _check_type(body, NS + "alertComment")
     unknown = sorted(set(body) - {"comment", "@odata.type"})
     if unknown:
-        raise InvalidQuery(f"{', '.join(unknown)}: only comment can be sent; the rest is set by the service.")
+        raise BadRequest(f"{', '.join(unknown)}: only comment can be sent; the rest is set by the service.")
     if "comment" not in body:
-        raise InvalidQuery("comment is required.")
+        raise BadRequest("comment is required.")
     return _required_text("comment", body["comment"])

@@ -21,7 +21,7 @@ from rest_framework.views import set_rollback
 
 from portal.concurrency import StaleVersion
 
-__all__ = ("GRAPH_NAMES", "InvalidQuery", "graph_exception_handler")
+__all__ = ("GRAPH_NAMES", "BadRequest", "graph_exception_handler")
 
 CODES = {
     status.HTTP_400_BAD_REQUEST: "BadRequest",
@@ -47,8 +47,11 @@ GRAPH_NAMES = {
 NON_FIELD = ("__all__", "non_field_errors")
 
 
-class InvalidQuery(Exception):
-    """A query option (or a request body) the API cannot apply; the message says what is wrong, for the client."""
+class BadRequest(Exception):
+    """
+    A request the API cannot apply (a query option, a header, a body): Graph's 400 BadRequest, whose message says
+    what is wrong, for the client.
+    """
 
 
 def graph_exception_handler(exc, context):
@@ -59,7 +62,7 @@ def graph_exception_handler(exc, context):
 
 
 def _graph_error(exc, request) -> Response | None:
-    if isinstance(exc, InvalidQuery):
+    if isinstance(exc, BadRequest):
         return _error(request, 400, str(exc))
     if isinstance(exc, DjangoValidationError):
         return _validation_error(request, exc)

@@ -8,24 +8,29 @@ unknown property, a wrong type, an unsupported operator or function answers 400 
 become stored values on the way (camelCase names to model fields, enum aliases, null for "unassigned").
 """
 
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from django.db.models import Q
 from odata_query import ast
 from odata_query.django import AstToDjangoQVisitor
-from odata_query.exceptions import ODataException, ParsingException, TokenizingException
+from odata_query.exceptions import ODataException, ParsingException, TokenizingException, UnknownFunctionException
 from odata_query.grammar import ODataLexer, ODataParser
 
-from incidents.graph.errors import InvalidQuery
+from incidents.graph.errors import BadRequest
+from incidents.graph.literals import MAX_ID, literal_moment, literal_text
 from incidents.graph.properties import GraphProperty, Kind
 
-__all__ = ("MAX_FILTER_LENGTH", "filter_q", "literal_text")
+__all__ = ("MAX_FILTER_LENGTH", "filter_q")
 
 MAX_FILTER_LENGTH = 4000
 # Each and, or, not nests the expression one level deeper; translating it recurses once per level.
 MAX_FILTER_DEPTH = 100
-MAX_ID = 2**63 - 1
+# odata-query reads dates with years 1000 to 9999, months 01-12, hours 00-23 and offsets up to ±23:59 only; any other
+# date stops its reading midway (at "-13-01" of 2026-13-01), which is better said as a date it cannot read.
+DATE_LIKE = re.compile(r"^\d+-\d")
+LITERAL_END = " ,()"
 
 COMPARATORS = {
     ast.Eq: "eq",
@@ -48,38 +53,43 @@ FUNCTIONS = {"startswith": "istartswith", "endswith": "iendswith", "contains": "
 CONDITIONS = (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Call, ast.CollectionLambda)
 
 
-def literal_text(value: str, what: str) -> str:
-    """A text value that PostgreSQL can store and compare; InvalidQuery otherwise."""
-    if "\x00" in value:
-        raise InvalidQuery(f"{what} contains a NUL character.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidQuery(f"{what} is not valid text.") from error
-    return value
-
-
 def filter_q(expression: str, properties: Mapping[str, GraphProperty], *, noun: str) -> Q:
-    """The Q of a `$filter` expression over the properties of `noun` ("incidents"); InvalidQuery when invalid."""
+    """The Q of a `$filter` expression over the properties of `noun` ("incidents"); BadRequest when invalid."""
     if len(expression) > MAX_FILTER_LENGTH:
-        raise InvalidQuery(f"The $filter is longer than {MAX_FILTER_LENGTH} characters.")
+        raise BadRequest(f"The $filter is longer than {MAX_FILTER_LENGTH} characters.")
     literal_text(expression, "The $filter")
     expression = expression.strip()
     try:
         tree = ODataParser().parse(ODataLexer().tokenize(expression))
         if not isinstance(tree, CONDITIONS):
-            raise InvalidQuery("The $filter must be a condition, such as status eq 'active'.")
+            raise BadRequest("The $filter must be a condition, such as status eq 'active'.")
         return _Translator(properties, noun).visit(tree)
     except (ParsingException, TokenizingException) as error:
         if error.token is None:
-            raise InvalidQuery("The $filter ends before its expression is complete.") from error
-        start = error.token.index
-        raise InvalidQuery(
-            f"The $filter cannot be read from position {start + 1}: {expression[start : start + 30]!r}."
-        ) from error
+            raise BadRequest("The $filter ends before its expression is complete.") from error
+        raise _unreadable(expression, error.token.index) from error
     except ODataException as error:
+        if isinstance(error, UnknownFunctionException) and error.function_name == "not":
+            # OData's not takes a space; not(...) reads as a call of a function named not.
+            raise BadRequest("Write not with a space before its parenthesis: not (status eq 'resolved').") from error
         message = str(error)
-        raise InvalidQuery(f"The $filter is not valid: {message.rstrip('.')}.") from error
+        raise BadRequest(f"The $filter is not valid: {message.rstrip('.')}.") from error
+
+
+def _unreadable(expression: str, start: int) -> BadRequest:
+    """The error for the text odata-query could not read from `start`: a date it cannot read, or where it stopped."""
+    begin, end = start, start
+    while begin > 0 and expression[begin - 1] not in LITERAL_END:
+        begin -= 1
+    while end < len(expression) and expression[end] not in LITERAL_END:
+        end += 1
+    literal = expression[begin:end]
+    if DATE_LIKE.match(literal):
+        return BadRequest(
+            f"{literal[:40]} is not a date and time the $filter can read: write 2026-11-20 or 2026-11-20T08:05:54Z "
+            "(years 1000 to 9999, offsets up to ±23:59)."
+        )
+    return BadRequest(f"The $filter cannot be read from position {start + 1}: {expression[start : start + 30]!r}.")
 
 
 class _Translator(AstToDjangoQVisitor):
@@ -92,7 +102,7 @@ class _Translator(AstToDjangoQVisitor):
 
     def visit(self, node):
         if self._depth >= MAX_FILTER_DEPTH:
-            raise InvalidQuery(
+            raise BadRequest(
                 f"The $filter nests more than {MAX_FILTER_DEPTH} conditions; give lists of values with in (...)."
             )
         return super().visit(node)
@@ -103,22 +113,22 @@ class _Translator(AstToDjangoQVisitor):
         if isinstance(node.left, ast.Call) and isinstance(node.right, ast.Boolean):
             # startswith(displayName, 'x') eq true
             if not isinstance(node.comparator, ast.Eq | ast.NotEq):
-                raise InvalidQuery("Compare a function's result with eq or ne only.")
+                raise BadRequest("Compare a function's result with eq or ne only.")
             condition = self.visit_Call(node.left)
             positive = (node.right.py_val is True) == isinstance(node.comparator, ast.Eq)
             return condition if positive else ~condition
         if not isinstance(node.left, ast.Identifier):
-            raise InvalidQuery("Put a property on the left of each comparison, such as status eq 'active'.")
+            raise BadRequest("Put a property on the left of each comparison, such as status eq 'active'.")
         prop = self._property(node.left)
         operator = COMPARATORS[type(node.comparator)]
         if prop.kind is Kind.TAGS:
-            raise InvalidQuery(f"Filter {prop.name} with {prop.name}/any(t: t eq 'value').")
+            raise BadRequest(f"Filter {prop.name} with {prop.name}/any(t: t eq 'value').")
         if operator not in ALLOWED[prop.kind]:
             allowed = ", ".join(sorted(ALLOWED[prop.kind]))
-            raise InvalidQuery(f"{prop.name} cannot be compared with {operator}; use {allowed}.")
+            raise BadRequest(f"{prop.name} cannot be compared with {operator}; use {allowed}.")
         if operator == "in":
             if not isinstance(node.right, ast.List):
-                raise InvalidQuery(f"Give {prop.name} in a list of values, such as ('a', 'b').")
+                raise BadRequest(f"Give {prop.name} in a list of values, such as ('a', 'b').")
             values = [value for item in node.right.val for value in self._values(prop, item)]
             return self._matching(prop, values)
         values = self._values(prop, node.right)
@@ -127,7 +137,7 @@ class _Translator(AstToDjangoQVisitor):
         if operator == "ne":
             return ~self._matching(prop, values)
         if values == [None]:
-            raise InvalidQuery(f"{prop.name} cannot be compared with {operator} null.")
+            raise BadRequest(f"{prop.name} cannot be compared with {operator} null.")
         return Q(**{f"{prop.field}__{LOOKUPS[operator]}": values[0]})
 
     def visit_Call(self, node: ast.Call) -> Q:
@@ -135,27 +145,27 @@ class _Translator(AstToDjangoQVisitor):
         lookup = FUNCTIONS.get(name)
         if lookup is None:
             supported = ", ".join(sorted(FUNCTIONS))
-            raise InvalidQuery(f"The function {name}() is not supported in $filter; use {supported}.")
+            raise BadRequest(f"The function {name}() is not supported in $filter; use {supported}.")
         target, text = node.args
         if not isinstance(target, ast.Identifier):
-            raise InvalidQuery(f"The first argument of {name}() must be a property.")
+            raise BadRequest(f"The first argument of {name}() must be a property.")
         prop = self._property(target)
         if prop.kind is not Kind.STRING:
-            raise InvalidQuery(f"{name}() applies to text properties; {prop.name} is not one.")
+            raise BadRequest(f"{name}() applies to text properties; {prop.name} is not one.")
         if not isinstance(text, ast.String):
-            raise InvalidQuery(f"The second argument of {name}() must be a string in single quotes.")
+            raise BadRequest(f"The second argument of {name}() must be a string in single quotes.")
         return Q(**{f"{prop.field}__{lookup}": literal_text(text.val, f"The value of {name}()")})
 
     def visit_CollectionLambda(self, node: ast.CollectionLambda) -> Q:
         if not isinstance(node.owner, ast.Identifier):
-            raise InvalidQuery("any() and all() apply to a property, such as customTags/any(t: t eq 'x').")
+            raise BadRequest("any() and all() apply to a property, such as customTags/any(t: t eq 'x').")
         prop = self._property(node.owner)
         if prop.kind is not Kind.TAGS:
-            raise InvalidQuery(f"{prop.name} is not a collection; any() and all() apply to tag lists.")
+            raise BadRequest(f"{prop.name} is not a collection; any() and all() apply to tag lists.")
         quantifier = "any" if isinstance(node.operator, ast.Any) else "all"
         if node.lambda_ is None:
             if quantifier == "all":
-                raise InvalidQuery(f"{prop.name}/all() needs a condition, such as all(t: t eq 'x').")
+                raise BadRequest(f"{prop.name}/all() needs a condition, such as all(t: t eq 'x').")
             return Q(**{f"{prop.field}__len__gt": 0})
         values = self._tag_values(prop, node.lambda_.identifier, node.lambda_.expression, quantifier)
         # any: some tag is one of the values; all: every tag is (vacuously true for no tags, as in OData).
@@ -163,22 +173,22 @@ class _Translator(AstToDjangoQVisitor):
         return Q(**{f"{prop.field}__{lookup}": values})
 
     def visit_Identifier(self, node: ast.Identifier):
-        raise InvalidQuery(f"{node.full_name()} alone is not a condition; compare it with a value.")
+        raise BadRequest(f"{node.full_name()} alone is not a condition; compare it with a value.")
 
     def visit_Attribute(self, node: ast.Attribute):
-        raise InvalidQuery(f"{self._path(node)} is not a property you can filter {self.noun} by.")
+        raise BadRequest(f"{self._path(node)} is not a property you can filter {self.noun} by.")
 
     def visit_BinOp(self, node: ast.BinOp):
-        raise InvalidQuery("Arithmetic is not supported in $filter.")
+        raise BadRequest("Arithmetic is not supported in $filter.")
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Q:
         if not isinstance(node.op, ast.Not) or not isinstance(node.operand, CONDITIONS):
-            raise InvalidQuery("not applies to a condition, such as not (status eq 'resolved').")
+            raise BadRequest("not applies to a condition, such as not (status eq 'resolved').")
         return ~self.visit(node.operand)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Q:
         if not isinstance(node.left, CONDITIONS) or not isinstance(node.right, CONDITIONS):
-            raise InvalidQuery("and and or join conditions, such as status eq 'active' and severity eq 'high'.")
+            raise BadRequest("and and or join conditions, such as status eq 'active' and severity eq 'high'.")
         return super().visit_BoolOp(node)
 
     # --- Helpers ------------------------------------------------------------------------------------------------
@@ -188,7 +198,7 @@ class _Translator(AstToDjangoQVisitor):
         prop = self.properties.get(name)
         if prop is None:
             known = ", ".join(sorted(self.properties))
-            raise InvalidQuery(f"{name} is not a property you can filter {self.noun} by; use one of: {known}.")
+            raise BadRequest(f"{name} is not a property you can filter {self.noun} by; use one of: {known}.")
         return prop
 
     def _path(self, node) -> str:
@@ -211,24 +221,24 @@ class _Translator(AstToDjangoQVisitor):
                 return [""]  # Graph's null is Vigil's blank: unassigned, no category
             if prop.kind is Kind.ID and prop.nullable:
                 return [None]
-            raise InvalidQuery(f"{prop.name} is never null.")
+            raise BadRequest(f"{prop.name} is never null.")
         match prop.kind:
             case Kind.STRING:
                 if not isinstance(node, ast.String):
-                    raise InvalidQuery(f"Compare {prop.name} with a string in single quotes.")
+                    raise BadRequest(f"Compare {prop.name} with a string in single quotes.")
                 return [literal_text(node.val, f"The value of {prop.name}")]
             case Kind.ENUM:
                 if not isinstance(node, ast.String) or node.val not in prop.values:
                     given = f"'{node.val}'" if isinstance(node, ast.String) else "That"
                     known = ", ".join(value for value in prop.values)
-                    raise InvalidQuery(f"{given} is not a value of {prop.name}; use one of: {known}.")
+                    raise BadRequest(f"{given} is not a value of {prop.name}; use one of: {known}.")
                 return list(prop.values[node.val])
             case Kind.DATETIME:
                 return [self._datetime(prop, node)]
             case Kind.ID:
                 text = node.val if isinstance(node, ast.Integer | ast.String) else ""
                 if not text.isascii() or not text.isdigit() or int(text) > MAX_ID:
-                    raise InvalidQuery(f"Compare {prop.name} with an id, such as {prop.name} eq '42'.")
+                    raise BadRequest(f"Compare {prop.name} with an id, such as {prop.name} eq '42'.")
                 return [int(text)]
         raise AssertionError(prop.kind)
 
@@ -239,12 +249,12 @@ class _Translator(AstToDjangoQVisitor):
             elif isinstance(node, ast.Date):
                 moment = datetime.combine(node.py_val, time())
             else:
-                raise InvalidQuery(
+                raise BadRequest(
                     f"Compare {prop.name} with an ISO 8601 date and time, such as {prop.name} ge 2026-11-20T08:00:00Z."
                 )
         except ValueError as error:
-            raise InvalidQuery(f"{node.val} is not a valid date and time.") from error
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            raise BadRequest(f"{node.val} is not a valid date and time.") from error
+        return literal_moment(moment, node.val)
 
     def _tag_values(self, prop: GraphProperty, variable: ast.Identifier, expression, quantifier: str) -> list[str]:
         """The tags a lambda body names: `t eq 'a'`, `t in ('a', 'b')`, joined with or."""
@@ -254,13 +264,13 @@ class _Translator(AstToDjangoQVisitor):
                 prop, variable, expression.right, quantifier
             )
         if not isinstance(expression, ast.Compare) or expression.left != variable:
-            raise InvalidQuery(usage)
+            raise BadRequest(usage)
         if isinstance(expression.comparator, ast.Eq) and isinstance(expression.right, ast.String):
             items = [expression.right]
         elif isinstance(expression.comparator, ast.In) and isinstance(expression.right, ast.List):
             items = expression.right.val
         else:
-            raise InvalidQuery(usage)
+            raise BadRequest(usage)
         if not all(isinstance(item, ast.String) for item in items):
-            raise InvalidQuery(usage)
+            raise BadRequest(usage)
         return [literal_text(item.val, f"A value of {prop.name}") for item in items]

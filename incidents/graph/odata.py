@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from incidents.graph.errors import InvalidQuery
+from incidents.graph.errors import BadRequest
 from incidents.graph.filtering import filter_q
 from incidents.graph.paging import OrderKey, decode_skiptoken
 from incidents.graph.properties import GraphProperty
@@ -86,10 +86,10 @@ def _options(params, supported: frozenset[str], noun: str) -> dict[str, str]:
             continue  # custom query options, which OData leaves to the service: none is used here
         if name not in supported:
             listed = ", ".join(sorted(supported)) or "none"
-            raise InvalidQuery(f"The query option {name} is not supported for {noun}; supported: {listed}.")
+            raise BadRequest(f"The query option {name} is not supported for {noun}; supported: {listed}.")
         values = params.getlist(name)
         if len(values) > 1:
-            raise InvalidQuery(f"The query option {name} is given more than once.")
+            raise BadRequest(f"The query option {name} is given more than once.")
         options[name] = values[0]
     return options
 
@@ -99,25 +99,30 @@ def _bounded_integer(options: dict, name: str, default: int, maximum: int) -> in
         return default
     text = options[name].strip()
     if not text.isascii() or not text.isdigit() or int(text) > maximum:
-        raise InvalidQuery(f"The value of {name} must be a whole number from 0 to {maximum}.")
+        raise BadRequest(f"The value of {name} must be a whole number from 0 to {maximum}.")
     return int(text)
 
 
 def _boolean(options: dict, name: str) -> bool:
     value = options.get(name, "false").strip().lower()
     if value not in ("true", "false"):
-        raise InvalidQuery(f"The value of {name} must be true or false.")
+        raise BadRequest(f"The value of {name} must be true or false.")
     return value == "true"
 
 
 def _expand(value: str | None, spec: ListSpec) -> frozenset[str]:
     if value is None:
         return frozenset()
+    expandable = ", ".join(sorted(spec.expandable)) or "nothing"
+    # Nested options hold commas of their own (alerts($top=1;$select=id,title)): split the list only outside them.
+    if "(" in value:
+        raise BadRequest(f"Options inside $expand ({value[:60]}) are not supported; expand {expandable} whole.")
     names = [name.strip() for name in value.split(",")]
     for name in names:
+        if not name:
+            raise BadRequest(f"$expand names what to expand: {expandable}.")
         if name not in spec.expandable:
-            expandable = ", ".join(sorted(spec.expandable)) or "nothing"
-            raise InvalidQuery(f"$expand={name} is not supported for {spec.noun}; it can expand {expandable}.")
+            raise BadRequest(f"$expand={name} is not supported for {spec.noun}; it can expand {expandable}.")
     return frozenset(names)
 
 
@@ -128,21 +133,21 @@ def _ordering(value: str | None, spec: ListSpec) -> tuple[OrderKey, ...]:
     else:
         items = value.split(",")
         if len(items) > MAX_ORDER_KEYS:
-            raise InvalidQuery(f"$orderby takes at most {MAX_ORDER_KEYS} properties.")
+            raise BadRequest(f"$orderby takes at most {MAX_ORDER_KEYS} properties.")
         pairs = []
         for item in items:
             match = ORDER_ITEM.match(item)
             if not match:
-                raise InvalidQuery(f"'{item.strip()}' in $orderby is not a property name followed by asc or desc.")
+                raise BadRequest(f"'{item.strip()}' in $orderby is not a property name followed by asc or desc.")
             pairs.append((match.group(1), (match.group(2) or "asc").lower() == "desc"))
     keys, seen = [], set()
     for name, descending in pairs:
         prop = spec.properties.get(name)
         if prop is None or prop.order_by is None:
             sortable = ", ".join(sorted(n for n, p in spec.properties.items() if p.order_by))
-            raise InvalidQuery(f"{spec.noun.capitalize()} cannot be sorted by {name}; use one of: {sortable}.")
+            raise BadRequest(f"{spec.noun.capitalize()} cannot be sorted by {name}; use one of: {sortable}.")
         if name in seen:
-            raise InvalidQuery(f"{name} is given more than once in $orderby.")
+            raise BadRequest(f"{name} is given more than once in $orderby.")
         seen.add(name)
         keys.append(OrderKey(prop, descending))
     if "id" not in seen:

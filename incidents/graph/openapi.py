@@ -173,6 +173,9 @@ GraphAlert = _described(
         "evidence": GraphAlertEvidence(many=True),
         "systemTags": _strings(),
         "additionalData": serializers.DictField(),
+        "alertPolicyId": _text(help_text="Always null: Vigil does not keep it."),
+        "customDetails": serializers.DictField(allow_null=True, help_text="Always null: Vigil does not keep it."),
+        "investigationState": _text(help_text="Always null: Vigil does not keep it."),
     },
 )
 GraphIncident = _described(
@@ -200,6 +203,7 @@ GraphIncident = _described(
         "customTags": _strings(),
         "systemTags": _strings(),
         "comments": GraphAlertComment(many=True),
+        "priorityScore": serializers.IntegerField(allow_null=True, help_text="Always null: Vigil does not keep it."),
         "alerts": GraphAlert(many=True, required=False, help_text="Only with $expand=alerts."),
     },
 )
@@ -406,6 +410,9 @@ _ALERT = {
     "evidence": [_EVIDENCE],
     "systemTags": [],
     "additionalData": {},
+    "alertPolicyId": None,
+    "customDetails": None,
+    "investigationState": None,
 }
 _INCIDENT = {
     "@odata.type": "#microsoft.graph.security.incident",
@@ -428,6 +435,7 @@ _INCIDENT = {
     "customTags": ["Finance"],
     "systemTags": [],
     "comments": [_COMMENT],
+    "priorityScore": None,
 }
 INCIDENT_PAGE = OpenApiExample(
     "Incidents with their alerts",

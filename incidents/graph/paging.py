@@ -18,8 +18,8 @@ from operator import or_
 
 from django.db.models import Q, QuerySet
 
-from incidents.graph.errors import InvalidQuery
-from incidents.graph.filtering import MAX_ID, literal_text
+from incidents.graph.errors import BadRequest
+from incidents.graph.literals import MAX_ID, literal_moment, literal_text
 from incidents.graph.properties import GraphProperty
 
 __all__ = ("OrderKey", "Page", "decode_skiptoken", "page_of")
@@ -91,16 +91,17 @@ def _encode(ordering: tuple[OrderKey, ...], values: tuple) -> str:
 
 
 def decode_skiptoken(token: str, ordering: tuple[OrderKey, ...]) -> tuple:
-    """The sort values a $skiptoken carries, checked against the query's ordering; InvalidQuery otherwise."""
+    """The sort values a $skiptoken carries, checked against the query's ordering; BadRequest otherwise."""
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         document = json.loads(text)
         values = document["v"]
         if document["o"] != _signature(ordering) or len(values) != len(ordering):
-            raise InvalidQuery(SKIPTOKEN_REFUSED)
+            raise BadRequest(SKIPTOKEN_REFUSED)
         return tuple(_typed(key, value) for key, value in zip(ordering, values, strict=True))
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError) as error:
-        raise InvalidQuery(SKIPTOKEN_REFUSED) from error
+    # RecursionError: a made-up token may nest its JSON deeper than the parser goes.
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError, RecursionError) as error:
+        raise BadRequest(SKIPTOKEN_REFUSED) from error
 
 
 def _typed(key: OrderKey, value):
@@ -110,7 +111,7 @@ def _typed(key: OrderKey, value):
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
             raise ValueError("naive date and time")
-        return moment
+        return literal_moment(moment, "A date and time of the $skiptoken")
     if expected is int:
         if type(value) is not int or not 0 <= value <= MAX_ID:
             raise ValueError("not an id")

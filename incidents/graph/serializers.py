@@ -94,6 +94,8 @@ def incident_json(incident: Incident, context: GraphContext, *, with_alerts: boo
         "customTags": list(incident.custom_tags),
         "systemTags": list(incident.system_tags),
         "comments": [comment_json(comment) for comment in incident.comments.all()],
+        # Graph's properties that Vigil does not keep: null, as Graph answers a property without a value.
+        "priorityScore": None,
     }
     if with_alerts:
         body["alerts"] = [alert_json(alert, context) for alert in incident.alerts.all()]
@@ -137,4 +139,8 @@ def alert_json(alert: Alert, context: GraphContext) -> dict:
         "evidence": [evidence_json(e, include_unknown_members=unknown_members) for e in alert.evidence.all()],
         "systemTags": list(alert.system_tags),
         "additionalData": alert.additional_data if isinstance(alert.additional_data, dict) else {},
+        # Graph's properties that Vigil does not keep: null, as Graph answers a property without a value.
+        "alertPolicyId": None,
+        "customDetails": None,
+        "investigationState": None,
     }

@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0007_devicegroup_permissions_and_pattern'),
+        ("incidents", "0007_devicegroup_permissions_and_pattern"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['-last_update', '-id'], name='incident_updated'),
+            model_name="incident",
+            index=models.Index(fields=["-last_update", "-id"], name="incident_updated"),
         ),
     ]

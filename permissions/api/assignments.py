@@ -14,12 +14,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from incidents.models import DeviceGroup
-from permissions import services
+from permissions import selectors, services
 from permissions.api.fields import ActiveUserField
 from permissions.catalogue import MANAGE_ROLES
 from permissions.models import Role, RoleAssignment
 from portal.api.access import permission_required
-from portal.api.schema import error_response
+from portal.api.filters import IdFilter
+from portal.api.pagination import ListPagination
+from portal.api.schema import error_response, refusal_example
+from portal.api.viewsets import ReadBackMixin
 
 __all__ = ("AssignmentViewSet",)
 
@@ -28,7 +31,7 @@ ALL_DATA_WITH_GROUPS = "An all-data assignment has no device groups: leave them 
 
 
 class AssignmentFilterSet(django_filters.FilterSet):
-    role = django_filters.NumberFilter(field_name="role_id", help_text="Assignments of the role with this id.")
+    role = IdFilter(field_name="role_id", help_text="Assignments of the role with this id.")
     user = django_filters.CharFilter(
         field_name="user__username",
         lookup_expr="iexact",
@@ -127,20 +130,9 @@ ASSIGNMENT = {
     "created_at": "2026-11-02T09:30:00Z",
 }
 ASSIGNMENT_EXAMPLE = OpenApiExample("Scoped to two device groups", value=ASSIGNMENT, response_only=True)
-LAST_MANAGER = OpenApiExample(
+LAST_MANAGER = refusal_example(
     "Refused: nobody could manage roles any more",
-    value={
-        "detail": "Invalid input. This would leave nobody able to manage roles and assignments: give that right to "
-        "someone else first.",
-        "code": "invalid",
-        "errors": {
-            "non_field_errors": [
-                "This would leave nobody able to manage roles and assignments: give that right to someone else first."
-            ]
-        },
-    },
-    response_only=True,
-    status_codes=["400"],
+    "This would leave nobody able to manage roles and assignments: give that right to someone else first.",
 )
 
 
@@ -196,33 +188,27 @@ LAST_MANAGER = OpenApiExample(
         examples=[LAST_MANAGER],
     ),
 )
-class AssignmentViewSet(viewsets.ModelViewSet):
+class AssignmentViewSet(ReadBackMixin, viewsets.ModelViewSet):
     serializer_class = AssignmentSerializer
     permission_classes = [IsAuthenticated, permission_required(MANAGE_ROLES, doing="Managing role assignments")]
     filterset_class = AssignmentFilterSet
+    pagination_class = ListPagination
 
     def get_queryset(self):
-        return (
-            RoleAssignment.objects.select_related("role__group", "user", "group")
-            .prefetch_related("device_groups")
-            .order_by("role__group__name", "pk")
-        )
-
-    def _answer(self, assignment, status_code=status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=assignment.pk)).data, status=status_code)
+        return selectors.assignments_all()
 
     def create(self, request, *args, **kwargs):
         serializer = AssignmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         assignment = services.assignment_create(actor=request.user, **serializer.validated_data)
-        return self._answer(assignment, status.HTTP_201_CREATED)
+        return self.read_back(assignment, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         assignment = self.get_object()
         serializer = ScopeSerializer(assignment, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         assignment = services.assignment_update(assignment=assignment, actor=request.user, **serializer.validated_data)
-        return self._answer(assignment)
+        return self.read_back(assignment)
 
     def destroy(self, request, *args, **kwargs):
         services.assignment_delete(assignment=self.get_object(), actor=request.user)

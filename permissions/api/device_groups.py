@@ -19,7 +19,10 @@ from incidents.models import Entity
 from incidents.services import device_groups as services
 from permissions import selectors
 from permissions.catalogue import MANAGE_ROLES, VIEW_SECURITY_DATA
-from portal.api.schema import error_response
+from portal.api.access import missing_permission
+from portal.api.pagination import ListPagination
+from portal.api.schema import error_response, refusal_example
+from portal.api.viewsets import ReadBackMixin
 
 __all__ = ("DeviceGroupViewSet",)
 
@@ -35,9 +38,9 @@ class DeviceGroupAccess(BasePermission):
         if request.user.has_perm(MANAGE_ROLES):
             return True
         if view.action in READ_ACTIONS:
-            self.message = f"Reading device groups requires the {VIEW_SECURITY_DATA} or {MANAGE_ROLES} permission."
+            self.message = missing_permission(f"{VIEW_SECURITY_DATA} or {MANAGE_ROLES}", doing="Reading device groups")
             return request.user.has_perm(VIEW_SECURITY_DATA)
-        self.message = f"Managing device groups requires the {MANAGE_ROLES} permission."
+        self.message = missing_permission(MANAGE_ROLES, doing="Managing device groups")
         return False
 
 
@@ -119,20 +122,9 @@ NEW_GROUP = OpenApiExample(
 )
 MOVED = OpenApiExample("What moved", value={"devices": 12, "alerts": 40, "incidents": 9}, response_only=True)
 DEVICE_IDS = OpenApiExample("Two devices", value={"devices": [311, 318]}, request_only=True)
-NOT_EMPTY = OpenApiExample(
+NOT_EMPTY = refusal_example(
     "Refused: the group still has devices",
-    value={
-        "detail": "Invalid input. London workstations still has 212 devices; move them to another group or out of "
-        "it first.",
-        "code": "invalid",
-        "errors": {
-            "non_field_errors": [
-                "London workstations still has 212 devices; move them to another group or out of it first."
-            ]
-        },
-    },
-    response_only=True,
-    status_codes=["400"],
+    "London workstations still has 212 devices; move them to another group or out of it first.",
 )
 
 
@@ -171,19 +163,16 @@ NOT_EMPTY = OpenApiExample(
         examples=[NOT_EMPTY],
     ),
 )
-class DeviceGroupViewSet(viewsets.ModelViewSet):
+class DeviceGroupViewSet(ReadBackMixin, viewsets.ModelViewSet):
     serializer_class = DeviceGroupSerializer
     permission_classes = [IsAuthenticated, DeviceGroupAccess]
+    pagination_class = ListPagination
 
     def get_queryset(self):
         groups = selectors.device_groups_with_counts()
         if self.request.user.has_perm(MANAGE_ROLES):
             return groups
         return groups.filter(pk__in=selectors.device_groups_for(self.request.user).values("pk"))
-
-    def _answer(self, group, status_code=status.HTTP_200_OK) -> Response:
-        # Read again through the list's queryset, for the counts the services do not return.
-        return Response(self.get_serializer(self.get_queryset().get(pk=group.pk)).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -192,9 +181,8 @@ class DeviceGroupViewSet(viewsets.ModelViewSet):
         apply_pattern = values.pop("apply_pattern")
         with transaction.atomic():
             group = services.device_group_create(actor=request.user, **values)
-            if apply_pattern and group.device_name_pattern:
-                services.device_group_apply_pattern(device_group=group, actor=request.user)
-        return self._answer(group, status.HTTP_201_CREATED)
+            self._apply_pattern_if_asked(group, apply_pattern)
+        return self.read_back(group, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         group = self.get_object()
@@ -206,9 +194,13 @@ class DeviceGroupViewSet(viewsets.ModelViewSet):
         values = {field: values.get(field, getattr(group, field)) for field in services.FIELDS}
         with transaction.atomic():
             group = services.device_group_update(device_group=group, actor=request.user, **values)
-            if apply_pattern and group.device_name_pattern:
-                services.device_group_apply_pattern(device_group=group, actor=request.user)
-        return self._answer(group)
+            self._apply_pattern_if_asked(group, apply_pattern)
+        return self.read_back(group)
+
+    def _apply_pattern_if_asked(self, group, apply_pattern: bool) -> None:
+        # In the caller's transaction: settings that were saved but whose devices failed to move would mislead.
+        if apply_pattern and group.device_name_pattern:
+            services.device_group_apply_pattern(device_group=group, actor=self.request.user)
 
     def destroy(self, request, *args, **kwargs):
         services.device_group_delete(device_group=self.get_object(), actor=request.user)
@@ -249,7 +241,7 @@ class DeviceGroupViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def devices(self, request, pk=None):
-        page = self.paginate_queryset(self.get_object().devices.order_by("display_name", "pk"))
+        page = self.paginate_queryset(selectors.devices_in(self.get_object()))
         return self.get_paginated_response(DeviceSerializer(page, many=True).data)
 
     @extend_schema(
@@ -261,10 +253,7 @@ class DeviceGroupViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="devices/add", url_name="add-devices")
     def add_devices(self, request, pk=None):
-        group = self.get_object()
-        devices = self._device_ids(request)
-        moved = services.device_group_add_devices(device_group=group, devices=devices, actor=request.user)
-        return Response(DevicesMovedSerializer(moved).data)
+        return self._devices_moved(services.device_group_add_devices)
 
     @extend_schema(
         operation_id="device_groups_devices_remove",
@@ -276,13 +265,12 @@ class DeviceGroupViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="devices/remove", url_name="remove-devices")
     def remove_devices(self, request, pk=None):
-        group = self.get_object()
-        devices = self._device_ids(request)
-        moved = services.device_group_remove_devices(device_group=group, devices=devices, actor=request.user)
-        return Response(DevicesMovedSerializer(moved).data)
+        return self._devices_moved(services.device_group_remove_devices)
 
-    @staticmethod
-    def _device_ids(request) -> list[int]:
-        serializer = DeviceIdsSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data["devices"]
+    def _devices_moved(self, move) -> Response:
+        """Move the devices the body names with the service `move`, and answer what moved."""
+        group = self.get_object()
+        body = DeviceIdsSerializer(data=self.request.data)
+        body.is_valid(raise_exception=True)
+        moved = move(device_group=group, devices=body.validated_data["devices"], actor=self.request.user)
+        return Response(DevicesMovedSerializer(moved).data)

@@ -15,6 +15,7 @@ class ActiveUserField(serializers.RelatedField):
     default_error_messages = {
         "does_not_exist": "No active user named {name!r}.",
         "incorrect_type": "A user name is a string.",
+        "null_characters": "Null characters are not allowed.",
     }
 
     def __init__(self, **kwargs):
@@ -24,6 +25,8 @@ class ActiveUserField(serializers.RelatedField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("incorrect_type")
+        if "\x00" in data:  # PostgreSQL cannot compare text holding one
+            self.fail("null_characters")
         user = self.get_queryset().filter(username__iexact=data.strip()).first()
         if user is None:
             self.fail("does_not_exist", name=data)

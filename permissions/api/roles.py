@@ -9,8 +9,6 @@ role can be made of.
 
 from dataclasses import asdict
 
-from django.contrib.auth.models import Permission
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -20,7 +18,9 @@ from rest_framework.response import Response
 from permissions import selectors, services
 from permissions.catalogue import MANAGE_ROLES, catalogue, catalogue_by_category
 from portal.api.access import permission_required
-from portal.api.schema import error_response
+from portal.api.pagination import ListPagination
+from portal.api.schema import error_response, refusal_example
+from portal.api.viewsets import ReadBackMixin
 
 __all__ = ("RoleViewSet",)
 
@@ -124,20 +124,14 @@ NEW_ROLE = OpenApiExample(
     },
     request_only=True,
 )
-BUILTIN_REFUSED = OpenApiExample(
-    "Refused: a built-in role",
-    value={
-        "detail": "Invalid input. Built-in roles cannot be changed or deleted; make a custom role instead.",
-        "code": "invalid",
-        "errors": {"non_field_errors": ["Built-in roles cannot be changed or deleted; make a custom role instead."]},
-    },
-    response_only=True,
-    status_codes=["400"],
+BUILTIN_REFUSED = refusal_example(
+    "Refused: a built-in role", "Built-in roles cannot be changed or deleted; make a custom role instead."
 )
 
 REFUSED_CHANGE = error_response(
     "Invalid input, a change to a built-in role's name or permissions, or nobody left able to manage roles."
 )
+BUILTIN_CHANGE = "A built-in role only takes a change of `require_two_factor`; anything else is refused (400)."
 
 
 @extend_schema_view(
@@ -158,7 +152,7 @@ REFUSED_CHANGE = error_response(
     update=extend_schema(
         operation_id="roles_update",
         summary="Replace a role",
-        description="A built-in role only takes a change of `require_two_factor`; anything else is refused (400).",
+        description=BUILTIN_CHANGE,
         request=RoleWriteSerializer,
         responses={200: RoleSerializer, 400: REFUSED_CHANGE},
         examples=[NEW_ROLE, ROLE_EXAMPLE, BUILTIN_REFUSED],
@@ -166,7 +160,7 @@ REFUSED_CHANGE = error_response(
     partial_update=extend_schema(
         operation_id="roles_partial_update",
         summary="Change some of a role",
-        description="A built-in role only takes a change of `require_two_factor`; anything else is refused (400).",
+        description=BUILTIN_CHANGE,
         request=RoleWriteSerializer,
         responses={200: RoleSerializer, 400: REFUSED_CHANGE},
         examples=[
@@ -184,27 +178,22 @@ REFUSED_CHANGE = error_response(
         examples=[BUILTIN_REFUSED],
     ),
 )
-class RoleViewSet(viewsets.ModelViewSet):
+class RoleViewSet(ReadBackMixin, viewsets.ModelViewSet):
     serializer_class = RoleSerializer
     permission_classes = [IsAuthenticated, permission_required(MANAGE_ROLES, doing="Managing roles")]
+    pagination_class = ListPagination
 
     def get_queryset(self):
-        return selectors.roles_with_holders().prefetch_related(
-            Prefetch("group__permissions", queryset=Permission.objects.select_related("content_type"))
-        )
+        return selectors.roles_with_holders_and_permissions()
 
-    def _written(self, request, *, partial: bool = False) -> dict:
+    def _role_values(self, request, *, partial: bool = False) -> dict:
         serializer = RoleWriteSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def _answer(self, role, status_code=status.HTTP_200_OK) -> Response:
-        # Read again through the list's queryset, for the holder counts and the permissions as they now are.
-        return Response(self.get_serializer(self.get_queryset().get(pk=role.pk)).data, status=status_code)
-
     def create(self, request, *args, **kwargs):
-        role = services.role_create(actor=request.user, **self._written(request))
-        return self._answer(role, status.HTTP_201_CREATED)
+        role = services.role_create(actor=request.user, **self._role_values(request))
+        return self.read_back(role, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         role = self.get_object()
@@ -215,9 +204,9 @@ class RoleViewSet(viewsets.ModelViewSet):
             "require_two_factor": role.require_two_factor,
         }
         # A partial update keeps what it does not name: a built-in role's `require_two_factor` alone, say.
-        values = {**current, **self._written(request, partial=kwargs.get("partial", False))}
+        values = {**current, **self._role_values(request, partial=kwargs.get("partial", False))}
         role = services.role_update(role=role, actor=request.user, **values)
-        return self._answer(role)
+        return self.read_back(role)
 
     def destroy(self, request, *args, **kwargs):
         services.role_delete(role=self.get_object(), actor=request.user)

@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -24,15 +24,18 @@ from permissions.api.fields import ActiveUserField
 from permissions.catalogue import MANAGE_ROLES
 from permissions.models import ApiToken
 from permissions.services import TOKEN_MAX_LIFETIME_DAYS
-from portal.api.schema import error_response
+from portal.api.access import require_permission
+from portal.api.pagination import ListPagination
+from portal.api.schema import error_example, error_response
 
 __all__ = ("ApiTokenViewSet",)
 
 OWN, EVERYONE = "own", "everyone"
+FOR_SOMEONE_ELSE = "Creating a token for someone else"
 DEFAULT_LIFETIME_DAYS = 90
 
 
-def _manager(user) -> bool:
+def _manages_roles(user) -> bool:
     return user.has_perm(MANAGE_ROLES)
 
 
@@ -95,11 +98,8 @@ REVOKED_EXAMPLE = OpenApiExample(
     "Revoked", value={**TOKEN, "revoked_at": "2026-11-21T10:00:00Z", "is_usable": False}, response_only=True
 )
 
-NOT_FOUND = OpenApiExample(
-    "Someone else's token, to all but a role manager",
-    value={"detail": "No ApiToken matches the given query.", "code": "not_found"},
-    response_only=True,
-    status_codes=["404"],
+NOT_FOUND = error_example(
+    "Someone else's token, to all but a role manager", detail="Not found.", code="not_found", status=404
 )
 
 
@@ -149,6 +149,7 @@ class ApiTokenViewSet(
 ):
     serializer_class = ApiTokenSerializer
     permission_classes = [IsAuthenticated]
+    pagination_class = ListPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -157,23 +158,27 @@ class ApiTokenViewSet(
         if self.action == "list":
             return selectors.tokens_for(user, everyone=self._whose() == EVERYONE)
         # Someone else's token does not exist for all but a role manager.
-        return selectors.tokens_for(user, everyone=_manager(user))
+        return selectors.tokens_for(user, everyone=_manages_roles(user))
 
     def _whose(self) -> str:
         whose = self.request.query_params.get("whose", OWN)
         if whose not in (OWN, EVERYONE):
             raise ValidationError({"whose": [f"Either {OWN} or {EVERYONE}."]})
-        if whose == EVERYONE and not _manager(self.request.user):
-            raise PermissionDenied(f"Listing everyone's tokens requires the {MANAGE_ROLES} permission.")
+        if whose == EVERYONE:
+            require_permission(self.request.user, MANAGE_ROLES, doing="Listing everyone's tokens")
         return whose
 
     def create(self, request, *args, **kwargs):
+        named = request.data.get("user") if isinstance(request.data, dict) else None
+        if isinstance(named, str) and named.strip().lower() != request.user.get_username().lower():
+            # Refused before the name is looked up: "no such user" would tell anyone who has an account.
+            require_permission(request.user, MANAGE_ROLES, doing=FOR_SOMEONE_ELSE)
         serializer = ApiTokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         values = serializer.validated_data
         owner = values.get("user") or request.user
-        if owner != request.user and not _manager(request.user):
-            raise PermissionDenied(f"Creating a token for someone else requires the {MANAGE_ROLES} permission.")
+        if owner != request.user:
+            require_permission(request.user, MANAGE_ROLES, doing=FOR_SOMEONE_ELSE)
         token, secret = services.api_token_create(
             user=owner,
             name=values["name"],

@@ -7,15 +7,16 @@ filters are those its indexes serve: the target (type and id), the actor, and th
 import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
-from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from portal.api.access import permission_required
+from portal.api.filters import IdFilter, TimeFilter
 from portal.api.pagination import KeysetPagination
+from portal.api.serializers import ActivityLogEntrySerializer
 from portal.models import ActivityLogEntry
+from portal.selectors import activity_log
 
 __all__ = ("ActivityLogView",)
 
@@ -38,6 +39,10 @@ class ContentTypeField(forms.CharField):
             ) from None
 
 
+# Described as a string, not as the foreign key's integer; drf-spectacular takes the description from here too.
+@extend_schema_field(
+    {"type": "string", "description": "Changes to objects of this type, as `app_label.model`: `incidents.incident`."}
+)
 class ContentTypeFilter(django_filters.Filter):
     field_class = ContentTypeField
 
@@ -49,52 +54,20 @@ class ActivityFilterSet(django_filters.FilterSet):
         lookup_expr="startswith",
         help_text="Actions starting with this, e.g. `permissions.` for everything done in Permissions & roles.",
     )
-    actor = django_filters.NumberFilter(field_name="actor_id", help_text="Changes made by the user with this id.")
+    actor = IdFilter(field_name="actor_id", help_text="Changes made by the user with this id.")
     actor_name = django_filters.CharFilter(
         help_text="Changes made by this user name (as it was then), or by this part of the system (`correlation`)."
     )
-    target_type = ContentTypeFilter(
-        field_name="target_type",
-        help_text="Changes to objects of this type, as `app_label.model`: `incidents.incident`.",
-    )
+    target_type = ContentTypeFilter(field_name="target_type")
     target_id = django_filters.CharFilter(help_text="Changes to the object with this id (with `target_type`).")
-    since = django_filters.IsoDateTimeFilter(
+    since = TimeFilter(
         field_name="occurred_at", lookup_expr="gte", help_text="Changes at or after this time (ISO 8601)."
     )
-    until = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="lt", help_text="Changes before this time (ISO 8601)."
-    )
+    until = TimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Changes before this time (ISO 8601).")
 
     class Meta:
         model = ActivityLogEntry
         fields = ()
-
-
-class ActivityLogEntrySerializer(serializers.ModelSerializer):
-    actor = serializers.IntegerField(
-        source="actor_id", allow_null=True, help_text="The user's id; null for a change the system made."
-    )
-    target_type = serializers.SerializerMethodField(help_text="The changed object's type, as `app_label.model`.")
-
-    class Meta:
-        model = ActivityLogEntry
-        fields = [
-            "id",
-            "occurred_at",
-            "actor",
-            "actor_name",
-            "action",
-            "target_type",
-            "target_id",
-            "target_repr",
-            "changes",
-            "message",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_target_type(self, entry) -> str:
-        return f"{entry.target_type.app_label}.{entry.target_type.model}"
 
 
 class ActivityPagination(KeysetPagination):
@@ -109,8 +82,7 @@ class ActivityLogView(ListAPIView):
     pagination_class = ActivityPagination
 
     def get_queryset(self):
-        # The pagination orders it, newest first; the type is read with each entry rather than once per entry.
-        return ActivityLogEntry.objects.select_related("target_type")
+        return activity_log()  # ordered by the pagination, newest first
 
     @extend_schema(
         operation_id="activity_list",

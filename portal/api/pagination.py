@@ -15,6 +15,7 @@ on the limit.
 import base64
 import binascii
 import json
+from datetime import UTC, datetime
 from functools import reduce
 from operator import and_, or_
 
@@ -87,7 +88,9 @@ class KeysetPagination(pagination.BasePagination):
         value = request.query_params.get(self.page_size_query_param)
         if value is None:
             return self.page_size
-        if not value.strip().isdigit() or int(value) < 1:
+        value = value.strip()
+        # isdigit() alone also passes digits int() refuses, such as "²".
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
             raise ValidationError({self.page_size_query_param: ["A page size is a whole number from 1."]})
         return min(int(value), self.max_page_size)
 
@@ -128,8 +131,10 @@ class KeysetPagination(pagination.BasePagination):
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             document = json.loads(raw)
             ordering, values, backwards = document["o"], document["v"], document["b"]
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError) as error:
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError, RecursionError) as error:
             raise invalid from error
+        if not isinstance(ordering, str):
+            raise invalid
         if ordering != self.ordering:
             raise ValidationError(
                 {
@@ -142,8 +147,8 @@ class KeysetPagination(pagination.BasePagination):
         if not isinstance(values, list) or len(values) != len(keys) or not isinstance(backwards, bool):
             raise invalid
         try:
-            parsed = [_field(model, name).to_python(value) for (name, _), value in zip(keys, values, strict=True)]
-        except (DjangoValidationError, TypeError, ValueError) as error:
+            parsed = [_key_value(model, name, value) for (name, _), value in zip(keys, values, strict=True)]
+        except (DjangoValidationError, TypeError, ValueError, OverflowError) as error:
             raise invalid from error
         if any(value is None for value in parsed):
             raise invalid
@@ -203,7 +208,16 @@ class KeysetPagination(pagination.BasePagination):
         }
 
 
-def _field(model, name: str):
-    """The model field a key reads, as the type it stores (a generated column's output field)."""
+def _key_value(model, name: str, value):
+    """
+    A cursor's value for the key `name`, as the model field stores it (a generated column as its output field).
+    Times carry their offset, as cursors are made, and are compared in UTC: PostgreSQL refuses the offsets beyond
+    ±15:59 that a forged cursor may carry.
+    """
     field = model._meta.get_field(name)
-    return field.output_field if isinstance(field, GeneratedField) else field
+    value = (field.output_field if isinstance(field, GeneratedField) else field).to_python(value)
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
+        raise ValueError("a time without its UTC offset")
+    return value.astimezone(UTC)

@@ -1,32 +1,33 @@
 """
-Fixtures of the Graph-compatible API tests: clients holding a real bearer token, and an estate of alerts that came
-in as Graph JSON (`ingest_alerts`) and were correlated into incidents, as in production.
+Fixtures of the Graph-compatible API tests: clients holding a real bearer token (as Graph clients authenticate), and
+an estate of alerts that came in as Graph JSON and were correlated into incidents, as in production.
 """
 
 from dataclasses import dataclass
 
 import pytest
-from rest_framework.test import APIClient
 
 from incidents.models import Alert, DeviceGroup, Incident
-from permissions.services import api_token_create
+from tests.api_clients import bearer_for
 from tests.conftest import assign_role
 from tests.factories import UserFactory
+from tests.graph.support import ingest, powershell_alert
 from tests.incidents import graph_samples as g
-from tests.incidents.alert_builders import correlate, store
-
-
-def bearer_client(user) -> APIClient:
-    """A client that authenticates as `user` with a bearer token, as a Graph client does."""
-    _, secret = api_token_create(user=user, name=f"Graph client of {user.username}")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
 
 
 @pytest.fixture
 def graph_as():
-    return bearer_client
+    return bearer_for
+
+
+@pytest.fixture
+def admin_api(admin_user):
+    return bearer_for(admin_user)
+
+
+@pytest.fixture
+def analyst_api(analyst):
+    return bearer_for(analyst)
 
 
 @dataclass
@@ -41,37 +42,16 @@ class Estate:
     server_incident: Incident
 
 
-def ingest(payload: dict) -> Alert:
-    (alert,) = correlate(*store(payload))
-    return alert
-
-
 @pytest.fixture
 def estate(db) -> Estate:
-    ws = g.device("ws-fin-042.corp.example", rbacGroupName="Finance")
-    finance_alert = ingest(
-        g.alert(
-            title="Suspicious PowerShell command line",
-            severity="high",
-            evidence=[
-                ws,
-                g.user("alice@corp.example"),
-                g.file(),
-                g.process(4242, ws["mdeDeviceId"]),
-                g.ip("198.51.100.24"),
-                g.url("https://contoso-payments.example/invoice/0412"),
-                g.kubernetes_pod(),
-            ],
-        )
-    )
-    server = g.device("srv-db-01.corp.example", rbacGroupName="Servers")
+    finance_alert = ingest(powershell_alert("ws-fin-042.corp.example"))
     server_alert = ingest(
         g.alert(
             title="Credential dumping on a database server",
             severity="medium",
             category="CredentialAccess",
             mitreTechniques=["T1003.001"],
-            evidence=[server, g.user("svc-sql@corp.example")],
+            evidence=[g.device("srv-db-01.corp.example", rbacGroupName="Servers"), g.user("svc-sql@corp.example")],
         )
     )
     return Estate(

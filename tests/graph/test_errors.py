@@ -55,11 +55,17 @@ def test_a_bad_expired_or_revoked_token_answers_401_invalid_authentication_token
         assert graph_error(response, 401, "InvalidAuthenticationToken")["message"] == message
 
 
-@pytest.mark.parametrize("incident_id", ["abc", "-1", "1.5", "99999999999999999999", "%E2%91%A0"])
-def test_an_id_that_is_not_a_number_answers_404_not_found(admin_user, graph_as, incident_id):
-    response = graph_as(admin_user).get(f"{INCIDENTS}/{incident_id}")
+@pytest.mark.parametrize("given", ["abc", "-1", "1.5", "1e3", "99999999999999999999", "%E2%91%A0"])
+def test_an_id_that_is_not_a_number_answers_404_not_found_naming_what_was_asked_for(admin_user, graph_as, given):
+    api = graph_as(admin_user)
 
-    graph_error(response, 404, "NotFound")
+    incident = api.get(f"{INCIDENTS}/{given}")
+    alert = api.patch(f"{ALERTS}/{given}", {"status": "inProgress"}, format="json")
+    comment = api.post(f"{INCIDENTS}/{given}/comments", {"comment": "Hi."}, format="json")
+
+    assert graph_error(incident, 404, "NotFound")["message"].startswith("There is no incident with the id '")
+    assert graph_error(alert, 404, "NotFound")["message"].startswith("There is no alert with the id '")
+    assert graph_error(comment, 404, "NotFound")["message"].startswith("There is no incident with the id '")
 
 
 def test_a_missing_id_answers_404_naming_it(admin_user, graph_as):

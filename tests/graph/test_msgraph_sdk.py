@@ -26,13 +26,19 @@ from msgraph.generated.models.security.alert_classification import AlertClassifi
 from msgraph.generated.models.security.alert_comment import AlertComment
 from msgraph.generated.models.security.alert_determination import AlertDetermination
 from msgraph.generated.models.security.alert_status import AlertStatus as GraphAlertStatus
+from msgraph.generated.models.security.analyzed_message_evidence import AnalyzedMessageEvidence
+from msgraph.generated.models.security.cloud_application_evidence import CloudApplicationEvidence
 from msgraph.generated.models.security.device_evidence import DeviceEvidence
 from msgraph.generated.models.security.file_evidence import FileEvidence
 from msgraph.generated.models.security.incident import Incident as GraphIncident
 from msgraph.generated.models.security.incident_status import IncidentStatus as GraphIncidentStatus
 from msgraph.generated.models.security.ip_evidence import IpEvidence
 from msgraph.generated.models.security.kubernetes_pod_evidence import KubernetesPodEvidence
+from msgraph.generated.models.security.mail_cluster_evidence import MailClusterEvidence
+from msgraph.generated.models.security.mailbox_evidence import MailboxEvidence
 from msgraph.generated.models.security.process_evidence import ProcessEvidence
+from msgraph.generated.models.security.registry_key_evidence import RegistryKeyEvidence
+from msgraph.generated.models.security.registry_value_evidence import RegistryValueEvidence
 from msgraph.generated.models.security.url_evidence import UrlEvidence
 from msgraph.generated.models.security.user_evidence import UserEvidence
 from msgraph.generated.security.alerts_v2.alerts_v2_request_builder import Alerts_v2RequestBuilder
@@ -46,8 +52,8 @@ from permissions.signals import sync_builtin_role_permissions
 from portal.models import ActivityLogEntry
 from tests.conftest import assign_role
 from tests.factories import UserFactory
+from tests.graph.support import ingest, powershell_alert
 from tests.incidents import graph_samples as g
-from tests.incidents.alert_builders import correlate, store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,33 +108,14 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
-def ingest_story(device_name: str, group: str, *, title: str, severity: str = "medium", evidence=()) -> Alert:
-    device = g.device(device_name, rbacGroupName=group)
-    (alert,) = correlate(*store(g.alert(title=title, severity=severity, evidence=[device, *evidence])))
-    return alert
+def ingest_story(device_name: str, group: str, *, title: str, severity: str) -> Alert:
+    return ingest(g.alert(title=title, severity=severity, evidence=[g.device(device_name, rbacGroupName=group)]))
 
 
 @pytest.fixture
 def stories():
     """Five Finance stories (one with every common evidence type) and two Servers stories, each its own incident."""
-    ws = g.device("ws-fin-001.corp.example", rbacGroupName="Finance")
-    (rich,) = correlate(
-        *store(
-            g.alert(
-                title="Suspicious PowerShell command line",
-                severity="high",
-                evidence=[
-                    ws,
-                    g.user("alice@corp.example"),
-                    g.file(),
-                    g.process(4242, ws["mdeDeviceId"]),
-                    g.ip("198.51.100.24"),
-                    g.url("https://contoso-payments.example/invoice/0412"),
-                    g.kubernetes_pod(),
-                ],
-            )
-        )
-    )
+    rich = ingest(powershell_alert("ws-fin-001.corp.example"))
     finance = [rich] + [
         ingest_story(f"ws-fin-{n:03d}.corp.example", "Finance", title=f"Finance story {n}", severity="high")
         for n in range(2, 6)
@@ -201,14 +188,20 @@ def test_it_reads_alerts_with_their_evidence_typed_as_graph_subtypes(live_server
     assert alert.created_date_time == rich.created_at
     # Evidence comes in storage order (by entity), not necessarily the order the source listed it in.
     by_type = {type(evidence): evidence for evidence in alert.evidence}
-    assert len(alert.evidence) == 7
+    assert len(alert.evidence) == rich.evidence.count() == 13
     assert set(by_type) == {
         DeviceEvidence,
         UserEvidence,
+        MailboxEvidence,
         FileEvidence,
         ProcessEvidence,
         IpEvidence,
         UrlEvidence,
+        CloudApplicationEvidence,
+        RegistryKeyEvidence,
+        RegistryValueEvidence,
+        AnalyzedMessageEvidence,
+        MailClusterEvidence,
         KubernetesPodEvidence,
     }
     device, user, file = by_type[DeviceEvidence], by_type[UserEvidence], by_type[FileEvidence]
@@ -221,6 +214,10 @@ def test_it_reads_alerts_with_their_evidence_typed_as_graph_subtypes(live_server
     assert process.process_command_line.startswith("powershell.exe -NoP -W Hidden -Enc")
     assert ip.ip_address == "198.51.100.24"
     assert url.url == "https://contoso-payments.example/invoice/0412"
+    assert by_type[MailboxEvidence].primary_address == "alice@corp.example"
+    assert by_type[CloudApplicationEvidence].display_name == "Office 365"
+    assert by_type[RegistryValueEvidence].mde_device_id == g.device_id("ws-fin-001.corp.example")
+    assert by_type[KubernetesPodEvidence].name == "payments-api-7f9c6d5b8-x2k4q"
     assert [a.id for a in listed] == [
         str(pk) for pk in Alert.objects.order_by("created_at", "id").values_list("pk", flat=True)
     ]

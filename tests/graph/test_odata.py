@@ -1,5 +1,6 @@
 """OData query options on the Graph lists: $filter, $orderby, $top, $skip, $count, $expand and @odata.nextLink."""
 
+import base64
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,8 +15,8 @@ ALERTS = "/v1.0/security/alerts_v2"
 
 
 @pytest.fixture
-def api(admin_user, graph_as):
-    return graph_as(admin_user)
+def api(admin_api):
+    return admin_api
 
 
 def ids(response) -> list[int]:
@@ -85,6 +86,9 @@ def incidents():
         ("createdDateTime le 2026-11-21T10:00:00Z", {"phish", "clean"}),
         ("lastUpdateDateTime ge 2026-11-22", {"waiting"}),
         ("createdDateTime ge 2026-11-21T11:00:00+01:00", {"clean", "waiting"}),
+        # An offset PostgreSQL would refuse (beyond ±15:59) is valid ISO 8601: compared in UTC (2026-11-20T09:01Z).
+        ("createdDateTime ge 2026-11-21T09:00:00+23:59", {"clean", "waiting"}),
+        ("createdDateTime lt 9999-12-31T23:59:59.9999999Z", {"phish", "clean", "waiting"}),
         ("assignedTo eq 'alice@corp.example'", {"phish"}),
         ("assignedTo eq null", {"clean", "waiting"}),
         ("assignedTo ne null", {"phish"}),
@@ -114,6 +118,14 @@ def test_it_filters_incidents_by_id_given_as_graph_text_or_as_a_number(api, inci
 
     assert ids(api.get(INCIDENTS, {"$filter": f"id eq '{clean}'"})) == [clean]
     assert ids(api.get(INCIDENTS, {"$filter": f"id in ({phish}, '{clean}')"})) == [clean, phish]
+
+
+def test_it_reads_a_quote_doubled_inside_a_string_as_one_quote(api):
+    obrien = IncidentFactory(assigned_to="O'Brien", display_name="Phishing of O'Brien")
+    IncidentFactory(assigned_to="OBrien")
+
+    assert ids(api.get(INCIDENTS, {"$filter": "assignedTo eq 'O''Brien'"})) == [obrien.pk]
+    assert ids(api.get(INCIDENTS, {"$filter": "contains(displayName, 'of O''B')"})) == [obrien.pk]
 
 
 def test_it_filters_alerts_by_their_own_properties(api):
@@ -169,6 +181,16 @@ def test_it_filters_alerts_by_their_own_properties(api):
         ("unknownfunction(displayName)", "The $filter is not valid: Unknown function: 'unknownfunction'."),
         ("incident/status eq 'active'", "Put a property on the left of each comparison"),
         ("displayName eq 'a\u0000b'", "The $filter contains a NUL character."),
+        ("createdDateTime ge 0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z is not a date and time the $filter can read"),
+        ("createdDateTime ge 2026-13-01", "2026-13-01 is not a date and time the $filter can read"),
+        ("createdDateTime ge 2026-11-20T24:00:00Z", "2026-11-20T24:00:00Z is not a date and time the $filter can"),
+        ("createdDateTime lt 9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59-14:00 is out of range"),
+        ("id in ()", "The $filter cannot be read from position 8: ')'."),
+        ("not(status eq 'resolved')", "Write not with a space before its parenthesis: not (status eq 'resolved')."),
+        ("assignedTo eq 'O'Brien'", 'The $filter cannot be read from position 18: "Brien\'".'),
+        ("customTags/any(t: x eq 'VIP')", "Inside customTags/any(), compare the tag with eq or in"),
+        ("customTags/any(t: customTags/any(t: t eq 'VIP'))", "Inside customTags/any(), compare the tag with eq or in"),
+        ("customTags/any(t: t eq 'VIP' and t eq 'x')", "Inside customTags/any(), compare the tag with eq or in"),
     ],
 )
 def test_it_answers_a_filter_it_cannot_apply_with_a_graph_error_saying_what_is_wrong(
@@ -322,11 +344,50 @@ def test_it_refuses_a_skiptoken_from_another_query_or_made_up(api):
         ({"$top": "ten"}, "The value of $top must be a whole number from 0 to 1000."),
         ({"$count": "yes"}, "The value of $count must be true or false."),
         ({"$expand": "evidence"}, "$expand=evidence is not supported for incidents; it can expand alerts."),
-        ({"$expand": "alerts($top=1)"}, "$expand=alerts($top=1) is not supported for incidents;"),
+        ({"$expand": "alerts($top=1)"}, "Options inside $expand (alerts($top=1)) are not supported; expand alerts"),
+        ({"$expand": ""}, "$expand names what to expand: alerts."),
+        ({"$expand": "alerts,"}, "$expand names what to expand: alerts."),
+        ({"$top": "1e3"}, "The value of $top must be a whole number from 0 to 1000."),
+        ({"$skip": "abc"}, "The value of $skip must be a whole number from 0 to 500."),
+        ({"$orderby": "severity desc,id,severity"}, "severity is given more than once in $orderby."),
     ],
 )
 def test_it_refuses_a_query_option_it_does_not_support(api, params, message):
     assert error(api.get(INCIDENTS, params)).startswith(message)
+
+
+def test_it_takes_option_values_as_graph_clients_spell_them(api):
+    made = [IncidentFactory(severity="high") for _ in range(2)]
+
+    response = api.get(INCIDENTS, {"$orderby": "severity desc,id", "$count": "TRUE", "$top": " 1 "})
+
+    assert ids(response) == [made[0].pk]
+    assert response.json()["@odata.count"] == 2
+
+
+def _skiptoken(document: str) -> str:
+    return base64.urlsafe_b64encode(document.encode()).decode()
+
+
+def test_it_refuses_a_forged_skiptoken_it_cannot_read_or_compare(api):
+    IncidentFactory()
+    nested = _skiptoken("[" * 5000 + "]" * 5000)
+    out_of_range = _skiptoken('{"o": "lastUpdateDateTime desc,id desc", "v": ["9999-12-31T23:59:59-23:59", 1]}')
+
+    assert error(api.get(INCIDENTS, {"$skiptoken": nested})) == (
+        "The $skiptoken does not belong to this query; start again from the first page."
+    )
+    assert error(api.get(INCIDENTS, {"$skiptoken": out_of_range})).startswith(
+        "A date and time of the $skiptoken is out of range"
+    )
+
+
+def test_it_compares_a_skiptoken_time_in_utc_whatever_its_offset(api):
+    earlier, later = incident_at("2026-11-20T08:00:00Z"), incident_at("2026-11-20T10:00:00Z")
+    # 2026-11-21T09:00:00+23:00 is 2026-11-20T10:00Z: the page after the later incident holds the earlier one.
+    token = _skiptoken(f'{{"o": "lastUpdateDateTime desc,id desc", "v": ["2026-11-21T09:00:00+23:00", {later.pk}]}}')
+
+    assert ids(api.get(INCIDENTS, {"$skiptoken": token})) == [earlier.pk]
 
 
 def test_it_refuses_an_option_given_twice_and_options_alerts_do_not_take(api):

@@ -8,6 +8,7 @@ Each request costs, before the page: the bearer token (1) and the caller's permi
 import pytest
 
 from incidents.models import Comment, DeviceGroup, Incident
+from tests.api_clients import bearer_for
 from tests.conftest import assign_role
 from tests.factories import (
     AlertFactory,
@@ -17,7 +18,6 @@ from tests.factories import (
     IncidentFactory,
     UserFactory,
 )
-from tests.graph.conftest import bearer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -46,11 +46,11 @@ def busy_estate(admin_user):
 def api(request, admin_user, busy_estate):
     """An all-data token and a token scoped to a device group (whose scope adds conditions, not queries)."""
     if request.param == "admin":
-        client = bearer_client(admin_user)
+        client = bearer_for(admin_user)
     else:
         user = UserFactory(username="scoped")
         assign_role(user, "Security reader", device_groups=list(DeviceGroup.objects.all()))
-        client = bearer_client(user)
+        client = bearer_for(user)
     client.get(INCIDENTS)  # the token's first use records it; later calls within a minute do not
     return client
 

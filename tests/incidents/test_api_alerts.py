@@ -6,13 +6,13 @@ through the same service as the alert page, comments, evidence, and moving an al
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from incidents.models import Alert, Comment, Evidence, Incident
 from portal.models import ActivityLogEntry
+from portal.selectors import activity_for
+from tests.api_clients import api_for, listed_ids
 from tests.factories import AlertFactory, DeviceGroupFactory, EntityFactory, EvidenceFactory, IncidentFactory
 from tests.incidents.alert_builders import device, graph_alert, ingest_and_correlate, user
 
@@ -27,14 +27,7 @@ def detail(alert) -> str:
 
 @pytest.fixture
 def api(analyst) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(analyst)
-    return client
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
+    return api_for(analyst)
 
 
 def fresh(alert) -> Alert:
@@ -42,18 +35,7 @@ def fresh(alert) -> Alert:
 
 
 def log_of(target) -> list[ActivityLogEntry]:
-    return list(
-        ActivityLogEntry.objects.filter(
-            target_type=ContentType.objects.get_for_model(type(target)), target_id=str(target.pk)
-        ).order_by("id")
-    )
-
-
-def _fresh_client(user) -> APIClient:
-    # A fresh user object each time: what a person holds is read once per request, then cached on the user.
-    client = APIClient()
-    client.force_authenticate(get_user_model().objects.get(pk=user.pk))
-    return client
+    return list(activity_for(target).order_by("id"))
 
 
 # --- The list ---------------------------------------------------------------------------------------------------
@@ -64,7 +46,7 @@ def test_it_lists_every_alert_in_scope_without_the_queue_default_view(api):
     resolved = AlertFactory(status="resolved")
     old = AlertFactory(status="new", created_at=timezone.now() - timedelta(days=90))
 
-    assert sorted(ids(api.get(LIST))) == sorted([recent.pk, resolved.pk, old.pk])
+    assert sorted(listed_ids(api.get(LIST))) == sorted([recent.pk, resolved.pk, old.pk])
 
 
 def test_it_shows_an_alert_in_snake_case_with_its_incident_and_page(api):
@@ -120,7 +102,7 @@ def test_it_filters_like_the_alert_queue(api, query, expected):
         ),
     }
 
-    assert sorted(ids(api.get(f"{LIST}?{query}"))) == sorted(alerts[name].pk for name in expected)
+    assert sorted(listed_ids(api.get(f"{LIST}?{query}"))) == sorted(alerts[name].pk for name in expected)
 
 
 def test_it_filters_by_device_group_and_creation_time(api):
@@ -132,7 +114,7 @@ def test_it_filters_by_device_group_and_creation_time(api):
 
     response = api.get(LIST, {"device_group": group.pk, "since": (now - timedelta(days=7)).isoformat()})
 
-    assert ids(response) == [inside.pk]
+    assert listed_ids(response) == [inside.pk]
 
 
 @pytest.mark.parametrize("query", ["status=closed", "until=tomorrow", "device_group=-1", "classification=1"])
@@ -164,7 +146,7 @@ def test_cursor_paging_meets_every_alert_once_newest_first(api):
 def test_the_list_costs_the_same_queries_whatever_the_page_size(analyst, django_assert_num_queries, page_size):
     for _ in range(30):
         EvidenceFactory(alert=AlertFactory(incident=IncidentFactory()))
-    client = _fresh_client(analyst)
+    client = api_for(analyst)
 
     # What the analyst holds, then the page itself.
     with django_assert_num_queries(2):
@@ -299,7 +281,7 @@ def test_evidence_and_comments_cost_the_same_queries_whatever_the_page_size(
         EvidenceFactory(alert=alert, entity=EntityFactory(kind="ip", key=f"10.0.0.{n}"))
     Comment.objects.bulk_create([Comment(alert=alert, author_name="analyst", text=f"Note {n}") for n in range(30)])
 
-    first, second = _fresh_client(analyst), _fresh_client(analyst)
+    first, second = api_for(analyst), api_for(analyst)
 
     # Each: what the analyst holds, the alert, the count and the page.
     with django_assert_num_queries(4):

@@ -1,9 +1,9 @@
 """/api/entities/: the devices, users, files and addresses the caller may see, by kind and by key or name."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from tests.api_clients import api_for, listed_ids
 from tests.factories import AlertFactory, DeviceGroupFactory, EntityFactory, EvidenceFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,14 +13,7 @@ LIST = "/api/entities/"
 
 @pytest.fixture
 def api(reader) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(reader)
-    return client
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
+    return api_for(reader)
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ def estate():
 
 
 def test_it_lists_entities_by_kind_then_name(api, estate):
-    listed = ids(api.get(LIST))
+    listed = listed_ids(api.get(LIST))
 
     assert listed == [estate[name].pk for name in ("laptop", "server", "address", "alice")]
 
@@ -68,7 +61,7 @@ def test_it_shows_an_entity_with_its_device_group_and_page(api, estate):
     ],
 )
 def test_it_filters_by_kind_and_searches_keys_and_names(api, estate, query, expected):
-    assert ids(api.get(f"{LIST}?{query}")) == [estate[name].pk for name in expected]
+    assert listed_ids(api.get(f"{LIST}?{query}")) == [estate[name].pk for name in expected]
 
 
 def test_an_unknown_kind_answers_400(api, estate):
@@ -89,8 +82,7 @@ def test_the_list_costs_the_same_queries_whatever_the_page_size(reader, django_a
     for n in range(15):
         EntityFactory(kind="device", key=f"ws{n}.corp.example", device_group=group)
         EvidenceFactory(alert=alert, entity=EntityFactory(kind="user", key=f"user{n}@corp.example"))
-    client = APIClient()
-    client.force_authenticate(get_user_model().objects.get(pk=reader.pk))
+    client = api_for(reader)
 
     # What the reader holds, the count and the page.
     with django_assert_num_queries(3):

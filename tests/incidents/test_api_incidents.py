@@ -7,14 +7,14 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from incidents.models import Alert, Comment, Incident, IncidentEntity
 from incidents.services.incidents import incident_version
 from portal.models import ActivityLogEntry
+from portal.selectors import activity_for
+from tests.api_clients import api_for, listed_ids
 from tests.factories import AlertFactory, DeviceGroupFactory, EntityFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,14 +29,7 @@ def detail(incident) -> str:
 
 @pytest.fixture
 def api(analyst) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(analyst)
-    return client
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
+    return api_for(analyst)
 
 
 def fresh(incident) -> Incident:
@@ -44,11 +37,7 @@ def fresh(incident) -> Incident:
 
 
 def log_of(incident) -> list[ActivityLogEntry]:
-    return list(
-        ActivityLogEntry.objects.filter(
-            target_type=ContentType.objects.get_for_model(Incident), target_id=str(incident.pk)
-        ).order_by("id")
-    )
+    return list(activity_for(incident).order_by("id"))
 
 
 def touched(incident, when) -> Incident:
@@ -73,7 +62,7 @@ def test_it_lists_every_incident_in_scope_without_the_queue_default_view(api):
     old = touched(IncidentFactory(), now - timedelta(days=400))
     redirected = IncidentFactory(status="redirected", redirect_incident=open_recent)
 
-    listed = ids(api.get(LIST))
+    listed = listed_ids(api.get(LIST))
 
     assert sorted(listed) == sorted(i.pk for i in (open_recent, resolved, informational, old, redirected))
 
@@ -137,7 +126,7 @@ def test_it_filters_like_the_queue(api, query, expected):
         ),
     }
 
-    listed = ids(api.get(f"{LIST}?{query}"))
+    listed = listed_ids(api.get(f"{LIST}?{query}"))
 
     assert sorted(listed) == sorted(incidents[name].pk for name in expected)
 
@@ -148,7 +137,7 @@ def test_it_filters_by_device_group(api):
     IncidentFactory(device_group_ids=[other.pk])
     IncidentFactory(device_group_ids=[])
 
-    assert ids(api.get(f"{LIST}?device_group={group.pk}")) == [inside.pk]
+    assert listed_ids(api.get(f"{LIST}?device_group={group.pk}")) == [inside.pk]
 
 
 def test_it_finds_the_incidents_of_an_entity_by_its_key(api):
@@ -157,7 +146,7 @@ def test_it_finds_the_incidents_of_an_entity_by_its_key(api):
     IncidentEntity.objects.create(incident=linked, entity=entity)
     IncidentFactory(display_name="Something else")
 
-    assert ids(api.get(f"{LIST}?q=alice@corp.example")) == [linked.pk]
+    assert listed_ids(api.get(f"{LIST}?q=alice@corp.example")) == [linked.pk]
 
 
 def test_it_filters_by_last_update_since_and_until(api):
@@ -167,8 +156,8 @@ def test_it_filters_by_last_update_since_and_until(api):
     touched(IncidentFactory(), now - timedelta(hours=1))
     since, until = (now - timedelta(days=7)).isoformat(), (now - timedelta(days=2)).isoformat()
 
-    assert ids(api.get(LIST, {"since": since, "until": until})) == [middle.pk]
-    assert ids(api.get(LIST, {"until": (now - timedelta(days=8)).isoformat()})) == [old.pk]
+    assert listed_ids(api.get(LIST, {"since": since, "until": until})) == [middle.pk]
+    assert listed_ids(api.get(LIST, {"until": (now - timedelta(days=8)).isoformat()})) == [old.pk]
 
 
 @pytest.mark.parametrize(
@@ -180,9 +169,15 @@ def test_it_filters_by_last_update_since_and_until(api):
         ("device_group=abc", "device_group"),
         ("device_group=999999", "device_group"),
         ("range=2y", "range"),
+        ("page_size=0", "page_size"),
+        ("page_size=ten", "page_size"),
+        ("page_size=%C2%B2", "page_size"),  # "²", a digit to str.isdigit() but not to int()
+        ("ordering=display_name", "ordering"),
+        ("cursor=not-a-cursor", "cursor"),
+        ("cursor=eyJvIjoiLWxhc3RfdXBkYXRlIiwidiI6WyJub3QgYSB0aW1lIiwxXSwiYiI6ZmFsc2V9", "cursor"),
     ],
 )
-def test_it_answers_400_with_the_error_body_for_an_invalid_filter_value(api, query, field):
+def test_it_answers_400_with_the_error_body_for_a_bad_filter_or_paging_value(api, query, field):
     IncidentFactory()
 
     response = api.get(f"{LIST}?{query}")
@@ -201,7 +196,7 @@ def _follow(api, url, direction="next") -> list[list[int]]:
     pages = []
     while url:
         response = api.get(url)
-        pages.append(ids(response))
+        pages.append(listed_ids(response))
         url = response.json()[direction]
     return pages
 
@@ -264,25 +259,6 @@ def test_it_caps_the_page_size(api):
     assert body["next"] is not None
 
 
-@pytest.mark.parametrize(
-    ("query", "field"),
-    [
-        ("page_size=0", "page_size"),
-        ("page_size=ten", "page_size"),
-        ("ordering=display_name", "ordering"),
-        ("cursor=not-a-cursor", "cursor"),
-        ("cursor=eyJvIjoiLWxhc3RfdXBkYXRlIiwidiI6WyJub3QgYSB0aW1lIiwxXSwiYiI6ZmFsc2V9", "cursor"),
-    ],
-)
-def test_it_answers_400_for_bad_paging_parameters(api, query, field):
-    IncidentFactory()
-
-    response = api.get(f"{LIST}?{query}")
-
-    assert response.status_code == 400
-    assert list(response.json()["errors"]) == [field]
-
-
 def test_a_cursor_only_pages_the_ordering_it_was_made_for(api):
     for _ in range(3):
         IncidentFactory()
@@ -295,20 +271,13 @@ def test_a_cursor_only_pages_the_ordering_it_was_made_for(api):
     assert "ordering" in response.json()["errors"]["cursor"][0]
 
 
-def _fresh_client(user) -> APIClient:
-    # A fresh user object each time: what a person holds is read once per request, then cached on the user.
-    client = APIClient()
-    client.force_authenticate(get_user_model().objects.get(pk=user.pk))
-    return client
-
-
 @pytest.mark.parametrize("page_size", [3, 30])
 def test_the_list_costs_the_same_queries_whatever_the_page_size(analyst, django_assert_num_queries, page_size):
     group = DeviceGroupFactory()
     for n in range(30):
         incident = IncidentFactory(device_group_ids=[group.pk], custom_tags=[f"t{n}"])
         AlertFactory(incident=incident)
-    client = _fresh_client(analyst)
+    client = api_for(analyst)
 
     # What the analyst holds, then the page itself.
     with django_assert_num_queries(2):
@@ -562,7 +531,7 @@ def test_the_comment_list_costs_the_same_queries_whatever_the_page_size(analyst,
     Comment.objects.bulk_create(
         [Comment(incident=incident, author=analyst, author_name="analyst", text=f"Note {n}") for n in range(30)]
     )
-    client = _fresh_client(analyst)
+    client = api_for(analyst)
 
     # What the analyst holds, the incident, the count and the page.
     with django_assert_num_queries(4):
@@ -577,13 +546,13 @@ def test_it_lists_the_incidents_alerts_with_the_alert_filters(api):
     AlertFactory(incident=IncidentFactory())
     url = f"{detail(incident)}alerts/"
 
-    assert sorted(ids(api.get(url))) == sorted([new.pk, resolved.pk])
-    assert ids(api.get(f"{url}?status=resolved")) == [resolved.pk]
+    assert sorted(listed_ids(api.get(url))) == sorted([new.pk, resolved.pk])
+    assert listed_ids(api.get(f"{url}?status=resolved")) == [resolved.pk]
     assert api.get(f"{url}?status=closed").status_code == 400
     assert api.get("/api/incidents/987654321/alerts/").status_code == 404
 
 
-def test_the_activity_log_shows_api_writes_newest_first(api):
+def test_the_activity_log_shows_api_writes_newest_first(api, analyst):
     incident = IncidentFactory()
     patch(api, incident, {"assigned_to": "analyst"})
     api.post(f"{detail(incident)}comments/", {"text": "On it."}, format="json")
@@ -593,7 +562,9 @@ def test_the_activity_log_shows_api_writes_newest_first(api):
     assert response.status_code == 200
     entries = response.json()["results"]
     assert [e["action"] for e in entries] == ["incidents.comment.added", "incidents.incident.updated"]
-    assert entries[1]["actor"] == "analyst"
+    # As in the whole log (/api/activity/): the actor by id and by name, and the target.
+    assert (entries[1]["actor"], entries[1]["actor_name"]) == (analyst.pk, "analyst")
+    assert (entries[1]["target_type"], entries[1]["target_id"]) == ("incidents.incident", str(incident.pk))
     assert entries[1]["changes"] == {"assigned_to": {"before": "", "after": "analyst"}}
     assert entries[0]["message"] == "On it."
 

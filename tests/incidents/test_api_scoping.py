@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 
 from incidents.models import Alert, Comment, DeviceGroup, Entity, Incident, IncidentEntity
 from incidents.services.incidents import incident_version
-from permissions.services import api_token_create
 from portal.models import ActivityLogEntry
 from portal.selectors import activity_for
+from tests.api_clients import api_for, bearer, bearer_for, listed_ids
 from tests.conftest import assign_role
 from tests.factories import (
     AlertFactory,
@@ -65,29 +65,11 @@ def operator_of_a(a):
     return person
 
 
-def _session(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def _bearer(user) -> APIClient:
-    _, secret = api_token_create(user=user, name="soar")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
-
-
-CLIENTS = {"session": _session, "bearer token": _bearer}
+CLIENTS = {"session": api_for, "bearer token": bearer_for}
 
 
 def activity_on(target) -> list[ActivityLogEntry]:
     return list(activity_for(target))
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
 
 
 # --- Reading ------------------------------------------------------------------------------------------------------
@@ -98,10 +80,10 @@ def test_a_scoped_operator_lists_only_their_groups_data(connect, operator_of_a, 
     IncidentFactory(display_name="No device")  # all-data scope only
     api = connect(operator_of_a)
 
-    assert ids(api.get("/api/incidents/")) == [a.incident.pk]
-    assert ids(api.get("/api/alerts/")) == [a.alert.pk]
-    assert sorted(ids(api.get("/api/entities/"))) == sorted([a.device.pk, a.account.pk])
-    assert ids(api.get("/api/incidents/", {"q": b.account.key})) == []
+    assert listed_ids(api.get("/api/incidents/")) == [a.incident.pk]
+    assert listed_ids(api.get("/api/alerts/")) == [a.alert.pk]
+    assert sorted(listed_ids(api.get("/api/entities/"))) == sorted([a.device.pk, a.account.pk])
+    assert listed_ids(api.get("/api/incidents/", {"q": b.account.key})) == []
 
 
 @pytest.mark.parametrize("connect", CLIENTS.values(), ids=CLIENTS.keys())
@@ -131,20 +113,20 @@ def test_another_groups_objects_answer_404_like_missing_ones(connect, operator_o
 def test_an_incident_in_scope_lists_only_its_alerts_in_scope(operator_of_a, a, b):
     # A device of group B was in the story too: the incident is A's, that alert is not.
     elsewhere = AlertFactory(incident=a.incident, device_group_ids=[b.group.pk])
-    api = _session(operator_of_a)
+    api = api_for(operator_of_a)
 
-    assert ids(api.get(f"/api/incidents/{a.incident.pk}/alerts/")) == [a.alert.pk]
+    assert listed_ids(api.get(f"/api/incidents/{a.incident.pk}/alerts/")) == [a.alert.pk]
     assert api.get(f"/api/alerts/{elsewhere.pk}/").status_code == 404
 
 
 def test_a_device_group_out_of_scope_is_an_invalid_filter_value(operator_of_a, a, b):
-    api = _session(operator_of_a)
+    api = api_for(operator_of_a)
 
     response = api.get("/api/alerts/", {"device_group": b.group.pk})
 
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["device_group"]
-    assert ids(api.get("/api/alerts/", {"device_group": a.group.pk})) == [a.alert.pk]
+    assert listed_ids(api.get("/api/alerts/", {"device_group": a.group.pk})) == [a.alert.pk]
 
 
 # --- Writing ------------------------------------------------------------------------------------------------------
@@ -192,7 +174,7 @@ def test_writes_on_another_groups_alert_answer_404_and_change_nothing(connect, o
 
 
 def test_an_alert_cannot_be_moved_into_another_groups_incident(operator_of_a, a, b):
-    api = _session(operator_of_a)
+    api = api_for(operator_of_a)
 
     response = api.post(
         f"/api/alerts/{a.alert.pk}/move/", {"incident": b.incident.pk, "reason": "Same story."}, format="json"
@@ -204,7 +186,7 @@ def test_an_alert_cannot_be_moved_into_another_groups_incident(operator_of_a, a,
 
 
 def test_a_merge_with_another_groups_incident_answers_400_like_a_missing_one(operator_of_a, a, b):
-    api = _session(operator_of_a)
+    api = api_for(operator_of_a)
 
     theirs = api.post(
         "/api/incidents/merge/", {"incidents": [a.incident.pk, b.incident.pk], "reason": "x"}, format="json"
@@ -221,7 +203,7 @@ def test_viewing_everything_but_managing_one_group_changes_only_that_group(a, b)
     person = UserFactory(username="split")
     assign_role(person, "Security reader")
     assign_role(person, "Security operator", device_groups=[a.group])
-    api = _session(person)
+    api = api_for(person)
 
     assert api.get(f"/api/incidents/{b.incident.pk}/").status_code == 200
     response = api.patch(
@@ -262,7 +244,7 @@ def test_a_reader_reads_but_any_change_answers_403(connect, reader, a):
 
 @pytest.mark.parametrize("role", ["posture_manager", "outsider"])
 def test_without_the_right_to_view_security_data_everything_answers_403(request, role, a):
-    api = _session(request.getfixturevalue(role))
+    api = api_for(request.getfixturevalue(role))
 
     for path in ("/api/incidents/", f"/api/incidents/{a.incident.pk}/", "/api/alerts/", "/api/entities/"):
         response = api.get(path)
@@ -272,8 +254,7 @@ def test_without_the_right_to_view_security_data_everything_answers_403(request,
 
 def test_an_anonymous_or_badly_authenticated_call_answers_401(a):
     anonymous = APIClient()
-    forged = APIClient()
-    forged.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    forged = bearer("not-a-token")
 
     assert anonymous.get("/api/incidents/").status_code == 401
     assert forged.get(f"/api/incidents/{a.incident.pk}/").status_code == 401

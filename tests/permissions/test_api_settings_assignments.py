@@ -4,15 +4,14 @@ stored as django-guardian grants and takes effect at once; nobody may take away 
 """
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.test import APIClient
 
 from permissions.access import data_scope
 from permissions.catalogue import MANAGE_ROLES, VIEW_SECURITY_DATA
 from permissions.models import Role, RoleAssignment
 from permissions.services import assignment_create, role_create
 from portal.models import ActivityLogEntry
+from tests.api_clients import api_for, fresh_user
 from tests.conftest import assign_role
 from tests.factories import DeviceGroupFactory, UserFactory
 
@@ -24,17 +23,6 @@ LAST_MANAGER = "This would leave nobody able to manage roles and assignments: gi
 
 def url(assignment) -> str:
     return f"/api/role-assignments/{assignment.pk}/"
-
-
-def fresh(user):
-    """The user as the next request sees them: permission and scope caches live on the user object."""
-    return get_user_model().objects.get(pk=user.pk)
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=fresh(user))
-    return client
 
 
 @pytest.fixture
@@ -64,7 +52,7 @@ def assignments_snapshot():
 
 
 def scope_of(user, permission=VIEW_SECURITY_DATA):
-    scope = data_scope(fresh(user), permission)
+    scope = data_scope(fresh_user(user), permission)
     return scope.all_data, set(scope.device_group_ids)
 
 
@@ -113,9 +101,10 @@ def test_assignments_are_filtered_by_role_user_and_group(admin_api, admin_user, 
     assert listed(group="soc") == [("Security operator", "SOC")]
     assert listed(role=reader_role.pk, user="alice") == [("Security reader", "alice")]
     assert listed(user="nobody") == []
-    bad = admin_api.get(LIST_URL, {"role": "readers"})
-    assert bad.status_code == 400
-    assert bad.json()["errors"] == {"role": ["Enter a number."]}
+    for bad_id in ("readers", f"{reader_role.pk}.5"):  # not a fraction that would find the role with the whole part
+        bad = admin_api.get(LIST_URL, {"role": bad_id})
+        assert bad.status_code == 400
+        assert bad.json()["errors"] == {"role": ["Enter a whole number."]}
 
 
 def test_the_list_costs_the_same_queries_whatever_the_page_size(admin_user, groups, django_assert_num_queries):
@@ -127,6 +116,15 @@ def test_the_list_costs_the_same_queries_whatever_the_page_size(admin_user, grou
         assert len(first.get(LIST_URL, {"limit": 2}).json()["results"]) == 2
     with django_assert_num_queries(len(few.captured_queries)):
         assert len(second.get(LIST_URL, {"limit": 31}).json()["results"]) == 31
+
+
+@pytest.mark.parametrize("url", ["/api/role-assignments/", "/api/roles/", "/api/device-groups/", "/api/tokens/"])
+def test_the_settings_lists_answer_a_limit_beyond_the_largest_page_with_the_largest_page(admin_api, url):
+    # A limit past what PostgreSQL's LIMIT takes would otherwise reach the database.
+    response = admin_api.get(url, {"limit": 2**70})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == response.json()["count"]
 
 
 # --- Assigning --------------------------------------------------------------------------------------------------------
@@ -184,6 +182,8 @@ def test_a_role_given_to_a_group_over_all_data_reaches_its_members(admin_api, re
         ({"user": "ghost"}, {"user": ["No active user named 'ghost'."]}),
         ({"user": "retired"}, {"user": ["No active user named 'retired'."]}),
         ({"user": 7}, {"user": ["A user name is a string."]}),
+        ({"user": "al\x00ice"}, {"user": ["Null characters are not allowed."]}),
+        ({"user": "alice", "device_groups": [2**70]}, {"device_groups": [f"No device group with id {2**70}."]}),
         ({"group": "Nobody"}, {"group": ["No group named 'Nobody'."]}),
         ({"group": "Security operator"}, {"group": ["That group is a role; assign the role itself instead."]}),
         (
@@ -326,7 +326,7 @@ def test_the_last_way_anyone_could_manage_roles_cannot_be_taken_away(admin_api, 
         "errors": {"non_field_errors": [LAST_MANAGER]},
     }
     assert assignments_snapshot() == before
-    assert fresh(admin_user).has_perm(MANAGE_ROLES)
+    assert fresh_user(admin_user).has_perm(MANAGE_ROLES)
     assert not assignment_entries().exists()
 
 
@@ -338,7 +338,7 @@ def test_an_administrator_may_step_down_once_someone_else_manages_roles(admin_ap
     response = admin_api.delete(url(own))
 
     assert response.status_code == 204
-    assert not fresh(admin_user).has_perm(MANAGE_ROLES)
+    assert not fresh_user(admin_user).has_perm(MANAGE_ROLES)
 
 
 # --- Refusals ---------------------------------------------------------------------------------------------------------

@@ -4,9 +4,7 @@ permissions; nobody may take away the last way to manage roles; every change is 
 """
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.test import APIClient
 
 from permissions.catalogue import (
     CATEGORIES,
@@ -20,6 +18,7 @@ from permissions.catalogue import (
 from permissions.models import Role, RoleAssignment
 from permissions.services import assignment_create, role_create
 from portal.models import ActivityLogEntry
+from tests.api_clients import api_for, fresh_user
 from tests.conftest import assign_role
 from tests.factories import UserFactory
 
@@ -39,17 +38,6 @@ LAST_MANAGER = "This would leave nobody able to manage roles and assignments: gi
 
 def url(role) -> str:
     return f"/api/roles/{role.pk}/"
-
-
-def fresh(user):
-    """The user as the next request sees them: permission caches live on the user object."""
-    return get_user_model().objects.get(pk=user.pk)
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=fresh(user))
-    return client
 
 
 @pytest.fixture
@@ -229,14 +217,14 @@ def test_changing_a_custom_roles_permissions_changes_what_its_holders_may_do_at_
     role = role_create(name="Triage", permissions=[VIEW_SECURITY_DATA], actor=admin_user)
     holder = UserFactory()
     assignment_create(role=role, user=holder, all_data=True, actor=admin_user)
-    assert not fresh(holder).has_perm(MANAGE_INCIDENTS)
+    assert not fresh_user(holder).has_perm(MANAGE_INCIDENTS)
 
     response = admin_api.patch(url(role), {"permissions": [VIEW_SECURITY_DATA, MANAGE_INCIDENTS]}, format="json")
 
     assert response.status_code == 200
     assert response.json()["permissions"] == [MANAGE_INCIDENTS, VIEW_SECURITY_DATA]
     assert response.json()["user_count"] == 1
-    assert fresh(holder).has_perm(MANAGE_INCIDENTS)
+    assert fresh_user(holder).has_perm(MANAGE_INCIDENTS)
     role.refresh_from_db()
     assert role.name == "Triage"
     entry = role_entries().get(action="permissions.role.changed")
@@ -268,7 +256,7 @@ def test_a_custom_role_is_deleted_and_its_holders_lose_what_it_gave(admin_api, a
     assert response.status_code == 204
     assert not Role.objects.filter(pk=role.pk).exists()
     assert not Group.objects.filter(name="Triage").exists()
-    assert not fresh(holder).has_perm(VIEW_SECURITY_DATA)
+    assert not fresh_user(holder).has_perm(VIEW_SECURITY_DATA)
     entry = role_entries().get(action="permissions.role.deleted")
     assert (entry.target_id, entry.actor_id) == (str(role.pk), admin_user.pk)
 
@@ -352,7 +340,7 @@ def test_the_last_role_that_lets_anyone_manage_roles_keeps_that_permission(keepe
     assert response.status_code == 400
     assert response.json()["errors"] == {"non_field_errors": [LAST_MANAGER]}
     assert roles_snapshot() == before
-    assert fresh(keeper).has_perm(MANAGE_ROLES)
+    assert fresh_user(keeper).has_perm(MANAGE_ROLES)
     assert not role_entries().filter(action="permissions.role.changed").exists()
 
 
@@ -364,7 +352,7 @@ def test_the_last_role_that_lets_anyone_manage_roles_cannot_be_deleted(keeper):
     assert response.status_code == 400
     assert response.json()["errors"] == {"non_field_errors": [LAST_MANAGER]}
     assert Role.objects.filter(pk=keepers.pk).exists()
-    assert fresh(keeper).has_perm(MANAGE_ROLES)
+    assert fresh_user(keeper).has_perm(MANAGE_ROLES)
     assert not role_entries().filter(action="permissions.role.deleted").exists()
 
 

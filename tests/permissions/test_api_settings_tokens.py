@@ -8,13 +8,13 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from permissions.models import ApiToken
 from permissions.services import api_token_create
 from portal.models import ActivityLogEntry
+from tests.api_clients import api_for, bearer
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,22 +35,6 @@ TOKEN_FIELDS = {
 
 def url(token, suffix="") -> str:
     return f"/api/tokens/{token.pk}/{suffix}"
-
-
-def fresh(user):
-    return get_user_model().objects.get(pk=user.pk)
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=fresh(user))
-    return client
-
-
-def bearer(secret) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
 
 
 def token_entries():
@@ -170,7 +154,7 @@ def test_only_a_role_manager_makes_a_token_for_someone_else(request, admin_user,
     person = request.getfixturevalue(role)
 
     response = api_for(person).post(LIST_URL, {"name": "Borrowed", "user": "admin"}, format="json")
-    own = api_for(person).post(LIST_URL, {"name": "Mine", "user": person.username}, format="json")
+    own = api_for(person).post(LIST_URL, {"name": "Mine", "user": person.username.upper()}, format="json")
 
     assert response.status_code == 403
     assert response.json()["detail"] == (
@@ -178,6 +162,19 @@ def test_only_a_role_manager_makes_a_token_for_someone_else(request, admin_user,
     )
     assert own.status_code == 201
     assert list(ApiToken.objects.values_list("user__username", "name")) == [(person.username, "Mine")]
+
+
+def test_naming_someone_else_tells_others_nothing_of_who_has_an_account(analyst, admin_user):
+    UserFactory(username="retired", is_active=False)
+    api = api_for(analyst)
+
+    answers = [
+        api.post(LIST_URL, {"name": "Probe", "user": name}, format="json") for name in ("admin", "retired", "ghost")
+    ]
+
+    assert [response.status_code for response in answers] == [403, 403, 403]
+    assert len({response.content for response in answers}) == 1
+    assert not ApiToken.objects.exists()
 
 
 # --- Listing ----------------------------------------------------------------------------------------------------------

@@ -3,34 +3,26 @@
 its filters, and keyset pages that cost one query however deep and never shift as the log grows.
 """
 
+import base64
+import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from portal.models import ActivityLogEntry
 from portal.services import ActivityEntry, activity_record, activity_record_entries
 from resources.models import ResourceLink
+from tests.api_clients import api_for, listed_ids
 from tests.factories import DeviceGroupFactory, ResourceLinkFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/activity/"
 NOT_A_CURSOR = "This cursor is not one this list gave out."
-
-
-def fresh(user):
-    return get_user_model().objects.get(pk=user.pk)
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=fresh(user))
-    return client
 
 
 @pytest.fixture
@@ -42,15 +34,11 @@ def newest_first() -> list[int]:
     return list(ActivityLogEntry.objects.order_by("-occurred_at", "-id").values_list("pk", flat=True))
 
 
-def ids(response) -> list[int]:
-    return [entry["id"] for entry in response.json()["results"]]
-
-
 def all_pages(api, params) -> list[list[int]]:
     pages, response = [], api.get(URL, params)
     while True:
         assert response.status_code == 200
-        pages.append(ids(response))
+        pages.append(listed_ids(response))
         if response.json()["next"] is None:
             return pages
         response = api.get(response.json()["next"])
@@ -75,7 +63,7 @@ def test_the_log_is_listed_newest_first_with_who_did_what_to_which_object(admin_
     assert response.status_code == 200
     body = response.json()
     assert body["next"] is None
-    assert ids(response) == newest_first()
+    assert listed_ids(response) == newest_first()
     assert body["results"][0] == {
         "id": changed.pk,
         "occurred_at": body["results"][0]["occurred_at"],
@@ -143,7 +131,7 @@ def test_the_log_is_filtered_by_action_actor_and_target(admin_api, admin_user, h
     def found(**params):
         response = admin_api.get(URL, params)
         assert response.status_code == 200
-        return ids(response)
+        return listed_ids(response)
 
     assert found(action="incidents.devicegroup.changed") == [written["group changed"].pk]
     assert found(action_prefix="resources.") == [written["link changed"].pk, written["link created"].pk]
@@ -163,7 +151,17 @@ def test_the_log_is_filtered_by_a_time_range(admin_api, history):
         URL, {"since": (start + timedelta(hours=1)).isoformat(), "until": (start + timedelta(hours=3)).isoformat()}
     )
 
-    assert ids(response) == [written["group changed"].pk, written["link created"].pk]
+    assert listed_ids(response) == [written["group changed"].pk, written["link created"].pk]
+
+
+def test_a_time_is_compared_in_utc_whatever_its_offset(admin_api, history):
+    # PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 and Python accept.
+    start, _london, _link, written = history
+    far_east = timezone.get_fixed_timezone(timedelta(hours=20))
+
+    response = admin_api.get(URL, {"since": (start + timedelta(hours=2)).astimezone(far_east).isoformat()})
+
+    assert listed_ids(response) == [written["link changed"].pk, written["group changed"].pk]
 
 
 @pytest.mark.parametrize(
@@ -179,9 +177,12 @@ def test_the_log_is_filtered_by_a_time_range(admin_api, history):
             },
         ),
         ({"since": "yesterday"}, {"since": ["Enter a valid date/time."]}),
-        ({"actor": "admin"}, {"actor": ["Enter a number."]}),
+        ({"until": "9999-12-31T23:59:59-23:00"}, {"until": ["This time is out of range once converted to UTC."]}),
+        ({"actor": "admin"}, {"actor": ["Enter a whole number."]}),
+        ({"actor": "1.5"}, {"actor": ["Enter a whole number."]}),
         ({"page_size": "0"}, {"page_size": ["A page size is a whole number from 1."]}),
         ({"page_size": "many"}, {"page_size": ["A page size is a whole number from 1."]}),
+        ({"page_size": "²"}, {"page_size": ["A page size is a whole number from 1."]}),
         ({"ordering": "occurred_at"}, {"ordering": ["'occurred_at' is not an ordering; use one of -occurred_at."]}),
         ({"cursor": "not-a-cursor"}, {"cursor": [NOT_A_CURSOR]}),
     ],
@@ -241,7 +242,7 @@ def test_entries_written_while_a_client_pages_never_shift_the_pages(admin_api, a
     activity_record(actor=admin_user, action="resources.resourcelink.created", target=ResourceLink.objects.first())
     second = admin_api.get(first.json()["next"])
 
-    assert ids(first) + ids(second) == expected
+    assert listed_ids(first) + listed_ids(second) == expected
 
 
 def test_a_page_size_above_the_maximum_gives_the_maximum(admin_api, admin_user):
@@ -249,8 +250,49 @@ def test_a_page_size_above_the_maximum_gives_the_maximum(admin_api, admin_user):
 
     response = admin_api.get(URL, {"page_size": 500})
 
-    assert len(ids(response)) == 200
+    assert len(listed_ids(response)) == 200
     assert response.json()["next"] is not None
+
+
+def _forged(document: str) -> str:
+    return base64.urlsafe_b64encode(document.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"o":"-occurred_at","v":["2026-11-20T08:00:00+00:00",Infinity],"b":false}',
+        '{"o":"-occurred_at","v":["2026-11-20T08:00:00+00:00",1e400],"b":false}',
+        '{"o":"-occurred_at","v":["2026-11-20T08:00:00",1],"b":false}',
+        '{"o":"-occurred_at","v":["9999-12-31T23:59:59-23:00",1],"b":false}',
+        '{"o":["-occurred_at"],"v":["2026-11-20T08:00:00+00:00",1],"b":false}',
+        '{"o":"-occurred_at","v":[{"at":1},1],"b":false}',
+        "[" * 100_000,
+    ],
+    ids=["infinity", "huge float", "no offset", "beyond UTC", "ordering not a string", "object", "nested"],
+)
+def test_a_forged_cursor_is_refused(admin_api, admin_user, document):
+    _log(3, admin_user)
+
+    response = admin_api.get(URL, {"cursor": _forged(document)})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"cursor": [NOT_A_CURSOR]}
+
+
+def test_a_cursor_with_any_utc_offset_pages_from_that_time(admin_api, admin_user):
+    _log(4, admin_user)
+    newest = ActivityLogEntry.objects.order_by("-occurred_at", "-id").first()
+    far_west = timezone.get_fixed_timezone(timedelta(hours=-20))
+    cursor = _forged(
+        json.dumps(
+            {"o": "-occurred_at", "v": [newest.occurred_at.astimezone(far_west).isoformat(), newest.pk], "b": False}
+        )
+    )
+
+    response = admin_api.get(URL, {"cursor": cursor})
+
+    assert listed_ids(response) == newest_first()[1:]
 
 
 def test_a_page_costs_the_same_queries_whatever_its_size_or_depth(admin_user, django_assert_num_queries):
@@ -260,7 +302,7 @@ def test_a_page_costs_the_same_queries_whatever_its_size_or_depth(admin_user, dj
     with django_assert_num_queries(2) as few:  # permissions, page
         first = clients[0].get(URL, {"page_size": 2})
     with django_assert_num_queries(len(few.captured_queries)):
-        assert len(ids(clients[1].get(URL, {"page_size": 50}))) == 50
+        assert len(listed_ids(clients[1].get(URL, {"page_size": 50}))) == 50
     with django_assert_num_queries(len(few.captured_queries)):
         deep = clients[2].get(first.json()["next"])
-    assert ids(deep) == newest_first()[2:4]
+    assert listed_ids(deep) == newest_first()[2:4]
