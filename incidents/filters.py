@@ -28,6 +28,7 @@ from incidents.choices import (
 from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
 from incidents.selectors import entities_for
 from permissions.selectors import device_groups_for
+from portal.filters import TimeFilter
 
 __all__ = (
     "FILTER_MARKER",
@@ -83,8 +84,8 @@ class _QueueFilterSet(django_filters.FilterSet):
     range = django_filters.ChoiceFilter(
         choices=[(key, key) for key in TIME_RANGES], method="filter_range", label="Time range"
     )
-    since = django_filters.IsoDateTimeFilter(method="filter_since", label="From")
-    until = django_filters.IsoDateTimeFilter(method="filter_until", label="To")
+    since = TimeFilter(method="filter_since", label="From")
+    until = TimeFilter(method="filter_until", label="To")
     assigned = django_filters.CharFilter(method="filter_assigned", label="Assigned to (me, unassigned or a name)")
     device_group = django_filters.ModelMultipleChoiceFilter(
         queryset=DeviceGroup.objects.all(), method="filter_device_group", distinct=False
@@ -172,7 +173,8 @@ class IncidentFilterSet(_QueueFilterSet):
             condition = Q(pk__in=IncidentEntity.objects.filter(entity_id__in=entity_ids).values("incident_id"))
         else:
             condition = Q(display_name__icontains=value)
-        if value.lstrip("#").isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if value.lstrip("#").isdecimal():
             condition |= Q(pk=int(value.lstrip("#")))
         return queryset.filter(condition)
 
@@ -193,7 +195,7 @@ class AlertFilterSet(_QueueFilterSet):
         if not value:
             return queryset
         condition = Q(title__icontains=value) | Q(provider_alert_id=value) | Q(graph_id=value)
-        if value.isdigit():
+        if value.isdecimal():
             condition |= Q(pk=int(value))
         return queryset.filter(condition)
 

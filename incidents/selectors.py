@@ -20,6 +20,7 @@ __all__ = (
     "alerts_to_change",
     "comments_for",
     "entities_for",
+    "evidence_of",
     "incidents_for",
     "incidents_to_change",
 )
@@ -52,6 +53,11 @@ def alerts_for(user, *, action: str = "view"):
 def comments_for(user):
     """The comments on incidents or alerts in the user's scope."""
     return Comment.objects.filter(Q(incident__in=incidents_for(user)) | Q(alert__in=alerts_for(user)))
+
+
+def evidence_of(alert: Alert):
+    """An alert's evidence with its entities, in the order it was stored; `alert` comes from a scoped read."""
+    return Evidence.objects.filter(alert=alert).select_related("entity").order_by("id")
 
 
 def incidents_to_change(actor):

@@ -22,8 +22,8 @@ from incidents.api.serializers import (
     EvidenceSerializer,
 )
 from incidents.filters import AlertFilterSet
-from incidents.models import Alert, Evidence
-from incidents.selectors import OutOfScope, alerts_for
+from incidents.models import Alert
+from incidents.selectors import OutOfScope, alerts_for, evidence_of
 from incidents.services.incidents import alert_update
 from incidents.services.merge import alert_move
 
@@ -83,7 +83,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDat
     @sub_list_action(EvidenceSerializer)
     def evidence(self, request, *args, **kwargs):
         alert = self.get_object()
-        return self.page_of(Evidence.objects.filter(alert=alert).select_related("entity").order_by("id"))
+        return self.page_of(evidence_of(alert))
 
     @extend_schema(
         operation_id="alerts_move",

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
-from rest_framework.parsers import JSONParser
 
 from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.api.access import permission_required
@@ -45,7 +44,6 @@ class SecurityDataAPI:
         permission_required(VIEW_SECURITY_DATA, doing="Reading security data"),
         permission_required(MANAGE_INCIDENTS, doing="Changing incidents and alerts", writes_only=True),
     ]
-    parser_classes = [JSONParser]
     # Ids in paths are integers: anything else is not an object of this API (404 from the resolver, never a 500).
     lookup_value_converter = "int"
 

@@ -8,9 +8,8 @@ import re
 from urllib.parse import quote, urlencode
 
 from rest_framework import permissions
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,23 +19,11 @@ from incidents.graph.odata import ListQuery
 from incidents.graph.paging import page_of
 from incidents.graph.serializers import GraphContext
 from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
+from portal.api.access import permission_required
 
 __all__ = ("GraphView", "graph_pk", "graph_response")
 
 GRAPH_ID = re.compile(r"^[0-9]{1,18}$")
-
-
-class SecurityDataAccess(permissions.BasePermission):
-    """Reading needs the right to view security data, changing also the right to manage incidents (in any scope)."""
-
-    def has_permission(self, request, view):
-        if not request.user.has_perm(VIEW_SECURITY_DATA):
-            self.message = f"Reading incidents and alerts requires the {VIEW_SECURITY_DATA} permission."
-            return False
-        if request.method not in permissions.SAFE_METHODS and not request.user.has_perm(MANAGE_INCIDENTS):
-            self.message = f"Changing incidents and alerts requires the {MANAGE_INCIDENTS} permission."
-            return False
-        return True
 
 
 class JSONAlways(DefaultContentNegotiation):
@@ -46,21 +33,14 @@ class JSONAlways(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class GraphJSONParser(JSONParser):
-    """DRF's JSON parser, with a body nested deeper than Python's JSON parser goes refused as a 400, not a 500."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError as error:
-            raise ParseError("JSON parse error - the body is nested too deeply.") from error
-
-
 class GraphView(APIView):
     renderer_classes = [JSONRenderer]
-    parser_classes = [GraphJSONParser]
     content_negotiation_class = JSONAlways
-    permission_classes = [permissions.IsAuthenticated, SecurityDataAccess]
+    permission_classes = [
+        permissions.IsAuthenticated,
+        permission_required(VIEW_SECURITY_DATA, doing="Reading incidents and alerts"),
+        permission_required(MANAGE_INCIDENTS, doing="Changing incidents and alerts", writes_only=True),
+    ]
     # OPTIONS is not part of Graph: it answers 405 like any other method a resource does not take.
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "trace"]
 

@@ -301,7 +301,7 @@ class AlertMoveForm(forms.Form):
         value = self.cleaned_data["incident"].strip().lstrip("#").strip()
         if not value:
             return None
-        if not value.isdigit():
+        if not value.isdecimal():
             raise ValidationError("Give the incident's number, for example 42.")
         return int(value)
 

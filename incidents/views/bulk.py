@@ -17,7 +17,7 @@ def selected_ids(request, field: str) -> list[int]:
     ids = []
     for value in request.POST.getlist(field):
         value = value.strip()
-        if not value.isdigit():
+        if not value.isdecimal():
             raise ValidationError(f"{value!r} is not an {field} id.")
         ids.append(int(value))
     if not ids:

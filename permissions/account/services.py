@@ -96,6 +96,6 @@ def password_change_record(*, user) -> None:
 def totp_token(code: str) -> int | None:
     """The code as a number, spaces allowed ("123 456"); None unless it is 6 or 8 digits."""
     digits = "".join(code.split())
-    if not digits.isdigit() or len(digits) not in (6, 8):
+    if not digits.isdecimal() or len(digits) not in (6, 8):
         return None
     return int(digits)

@@ -19,10 +19,10 @@ from permissions.api.fields import ActiveUserField
 from permissions.catalogue import MANAGE_ROLES
 from permissions.models import Role, RoleAssignment
 from portal.api.access import permission_required
-from portal.api.filters import IdFilter
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_response, refusal_example
 from portal.api.viewsets import ReadBackMixin
+from portal.filters import IdFilter
 
 __all__ = ("AssignmentViewSet",)
 

@@ -50,7 +50,7 @@ def _detail_page(request, group: DeviceGroup, *, add_form=None, status=200):
     context = {
         "tab": "device_groups",
         "group": group,
-        "devices": page_of(request, group.devices.order_by("display_name", "pk")),
+        "devices": page_of(request, selectors.devices_in(group)),
         "preview": selectors.pattern_preview(group),
         "search": search,
         "found": selectors.devices_found(search, exclude_group=group),

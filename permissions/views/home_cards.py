@@ -18,7 +18,7 @@ def _ticked(request, role, cards_by_pk) -> list:
     """The cards ticked in the role's row; values that name no card are ignored, not trusted."""
     chosen = []
     for value in request.POST.getlist(f"role-{role.pk}"):
-        card = cards_by_pk.get(int(value)) if value.isdigit() else None
+        card = cards_by_pk.get(int(value)) if value.isdecimal() else None
         if card is not None:
             chosen.append(card)
     return chosen

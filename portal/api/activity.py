@@ -12,9 +12,9 @@ from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from portal.api.access import permission_required
-from portal.api.filters import IdFilter, TimeFilter
 from portal.api.pagination import KeysetPagination
 from portal.api.serializers import ActivityLogEntrySerializer
+from portal.filters import IdFilter, TimeFilter
 from portal.models import ActivityLogEntry
 from portal.selectors import activity_log
 

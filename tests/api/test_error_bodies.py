@@ -73,6 +73,55 @@ def test_a_body_that_is_not_json_is_a_parse_error(api):
     assert response.json()["code"] == "parse_error"
 
 
+def test_a_form_encoded_body_is_refused_as_an_unsupported_media_type(api):
+    response = api.post("/api/resources/", {"name": "X", "url": "https://x.example/"}, format="multipart")
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    assert not ResourceLink.objects.filter(name="X").exists()
+
+
+@pytest.mark.parametrize("path", ["/api/resources/", "/v1.0/security/incidents/1/comments"])
+def test_a_body_nested_too_deeply_is_a_parse_error_in_both_apis(api, path):
+    response = api.post(path, "[" * 100_000 + "]" * 100_000, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.content.decode()
+
+
+def test_a_limit_beyond_any_number_gives_the_largest_page(api):
+    response = api.get("/api/resources/", {"limit": str(2**70)})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == ResourceLink.objects.count()
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/incidents/?since=2026-01-01T00:00:00%2B20:00", None),
+        ("/api/alerts/?until=9999-12-31T23:59:59-14:00", "until"),
+        ("/api/incidents/?q=%C2%B2", None),
+        ("/api/alerts/?q=%C2%B2", None),
+    ],
+)
+def test_odd_digits_and_far_utc_offsets_in_the_queue_filters_answer_without_a_500(api, path, field):
+    response = api.get(path)
+
+    assert response.status_code in (200, 400)
+    if field:
+        assert response.status_code == 400 and field in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/incidents/?q=%C2%B2", "/alerts/?q=%C2%B2", "/incidents/?since=2026-01-01T00:00:00%2B20:00"]
+)
+def test_the_queue_pages_take_the_same_odd_values_without_a_500(admin_user, client, path):
+    client.force_login(admin_user)
+
+    assert client.get(path).status_code == 200
+
+
 @pytest.mark.parametrize("lookup", ["999999", "not-a-number", "null,null"])
 def test_an_object_that_does_not_exist_is_not_found_with_the_error_body(api, lookup):
     response = api.get(f"/api/resources/{lookup}/")

@@ -70,6 +70,13 @@ def test_every_operation_is_described_completely(description):
     assert not gaps, "\n".join(gaps)
 
 
+def test_operations_are_grouped_and_named_by_their_resource_not_by_the_api_prefix(description):
+    operations = list(_operations(description))
+
+    assert not [name for name, _, operation in operations if operation.get("tags") in (["api"], ["v1.0"])]
+    assert {"resources_list", "incidents_list", "device_groups_list"} <= {op["operationId"] for _, _, op in operations}
+
+
 def test_every_error_answer_is_described_with_the_error_body_of_its_api(description):
     for name, _, operation in _operations(description):
         expected = "GraphError" if name.split(" ", 1)[1].startswith("/v1.0/") else "Error"

@@ -4,12 +4,10 @@ A's incidents, alerts and entities, with a session or with a bearer token; anyth
 not exist, and changes nothing. A missing permission answers 403 before anything is looked up.
 """
 
-from dataclasses import dataclass
-
 import pytest
 from rest_framework.test import APIClient
 
-from incidents.models import Alert, Comment, DeviceGroup, Entity, Incident, IncidentEntity
+from incidents.models import Alert, Comment, Incident
 from incidents.services.incidents import incident_version
 from portal.models import ActivityLogEntry
 from portal.selectors import activity_for
@@ -18,44 +16,22 @@ from tests.conftest import assign_role
 from tests.factories import (
     AlertFactory,
     DeviceGroupFactory,
-    EntityFactory,
-    EvidenceFactory,
     IncidentFactory,
     UserFactory,
 )
+from tests.stories import story
 
 pytestmark = pytest.mark.django_db
 
 
-@dataclass
-class Side:
-    group: DeviceGroup
-    device: Entity
-    account: Entity  # a user entity seen only in this side's alert
-    alert: Alert
-    incident: Incident
-
-
-def _side(name: str) -> Side:
-    group = DeviceGroupFactory(name=f"Group {name}")
-    device = EntityFactory(kind="device", key=f"ws-{name}.corp.example", device_group=group)
-    account = EntityFactory(kind="user", key=f"{name}@corp.example")
-    incident = IncidentFactory(display_name=f"Incident {name}", device_group_ids=[group.pk])
-    alert = AlertFactory(incident=incident, title=f"Alert {name}", device_group_ids=[group.pk])
-    for entity in (device, account):
-        EvidenceFactory(alert=alert, entity=entity)
-        IncidentEntity.objects.create(incident=incident, entity=entity)
-    return Side(group, device, account, alert, incident)
-
-
 @pytest.fixture
 def a():
-    return _side("a")
+    return story("ws-a", DeviceGroupFactory(name="Group a"))
 
 
 @pytest.fixture
 def b():
-    return _side("b")
+    return story("ws-b", DeviceGroupFactory(name="Group b"))
 
 
 @pytest.fixture

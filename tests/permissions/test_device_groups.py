@@ -220,6 +220,17 @@ def test_the_list_shows_groups_with_their_device_counts(admin_user):
     assert '<td data-testid="assignment-count">0</td>' in page
 
 
+def test_a_group_page_lists_only_its_devices(admin_user):
+    london = DeviceGroupFactory(name="London")
+    EntityFactory(kind="device", key="ws-lon-001.corp.example", display_name="ws-lon-001", device_group=london)
+    EntityFactory(kind="user", key="someone@corp.example", display_name="someone", device_group=london)
+
+    page = client_for(admin_user).get(f"/permissions/device-groups/{london.pk}/").content.decode()
+
+    assert '<span data-testid="member-count">1</span>' in page
+    assert "ws-lon-001" in page and "someone@corp.example" not in page
+
+
 def test_the_list_costs_the_same_queries_however_many_groups_devices_and_assignments(
     admin_user, django_assert_num_queries
 ):

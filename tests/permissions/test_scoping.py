@@ -5,7 +5,6 @@ only A's incidents, alerts and entities, in every page, search, list, count and 
 """
 
 import json
-from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Group
@@ -13,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents.models import Alert, Comment, DeviceGroup, Entity, Incident, IncidentEntity
+from incidents.models import Alert, Comment, Incident, IncidentEntity
 from incidents.selectors import OutOfScope, entities_for, incidents_for
 from incidents.services.incidents import alert_update, comment_add, incident_update
 from incidents.services.merge import alert_move, incidents_merge
@@ -21,38 +20,15 @@ from permissions.grants import grants_sync
 from portal.models import ActivityLogEntry
 from tests.conftest import assign_role
 from tests.factories import (
-    AlertFactory,
     DeviceGroupFactory,
     EntityFactory,
     EvidenceFactory,
     IncidentFactory,
     UserFactory,
 )
+from tests.stories import Story, story
 
 pytestmark = pytest.mark.django_db
-
-
-@dataclass
-class Story:
-    """One incident of one alert on one device, with a user account seen only in that alert."""
-
-    group: DeviceGroup | None
-    device: Entity
-    account: Entity
-    alert: Alert
-    incident: Incident
-
-
-def story(name: str, group: DeviceGroup | None, *, tags=()) -> Story:
-    groups = [group.pk] if group else []
-    device = EntityFactory(kind="device", key=f"{name}.corp.example", device_group=group)
-    account = EntityFactory(kind="user", key=f"{name}-user@corp.example")
-    incident = IncidentFactory(display_name=f"Incident on {name}", device_group_ids=groups, custom_tags=list(tags))
-    alert = AlertFactory(incident=incident, title=f"Alert on {name}", device_group_ids=groups)
-    for entity in (device, account):
-        EvidenceFactory(alert=alert, entity=entity)
-        IncidentEntity.objects.create(incident=incident, entity=entity)
-    return Story(group, device, account, alert, incident)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """
-Query-parameter filters the API's FilterSets share, strict about their values: an id is a whole number, and a time
-is one PostgreSQL can compare (a bad value answers 400 rather than reaching the database).
+Query-parameter filters the FilterSets of the pages and the API share, strict about their values: an id is a whole
+number, and a time is one PostgreSQL can compare (a bad value answers 400 rather than reaching the database).
 """
 
 from datetime import UTC
