@@ -31,6 +31,9 @@ own) serves the pages through the test Client, 3 warm-ups then `--repeat` timed 
 - scoped_*: the same pages for a Security operator whose role assignment covers one device group ("Servers",
   ~13 % of the incidents): data scoping adds `device_group_ids && ARRAY[...]` to every query (the incident page
   is the same URL, an incident of that group).
+- api_incidents, api_alerts: the native API's first page of each (/api/incidents/, /api/alerts/, 50 rows, no
+  filter: every status); graph_incidents: /v1.0/security/incidents?$expand=alerts&$top=50; graph_alerts:
+  /v1.0/security/alerts_v2?$top=50; scoped_api_incidents and scoped_graph_incidents for the scoped operator.
 
 Figures (one JSON object on stdout; progress goes to stderr), milliseconds of server time: perf_counter around
 Client.get, i.e. URL resolution, middleware, session and user, view, queries and template rendering:
@@ -1219,6 +1222,13 @@ def measure(repeat: int, targets: dict, database: str) -> tuple[dict, list[dict]
         "scoped_queue_filtered": ("scoped", filtered),
         "scoped_alert_queue": ("scoped", "/alerts/"),
         "scoped_incident_page": ("scoped", f"/incidents/{incident}/"),
+        # The same data through the APIs: the native lists' first page (50 rows) and Graph's with its alerts.
+        "api_incidents": ("all", "/api/incidents/"),
+        "api_alerts": ("all", "/api/alerts/"),
+        "graph_incidents": ("all", "/v1.0/security/incidents?$expand=alerts&$top=50"),
+        "graph_alerts": ("all", "/v1.0/security/alerts_v2?$top=50"),
+        "scoped_api_incidents": ("scoped", "/api/incidents/"),
+        "scoped_graph_incidents": ("scoped", "/v1.0/security/incidents?$expand=alerts&$top=50"),
     }
     results, errors = {}, []
     static_root = tempfile.mkdtemp(prefix="vigil-bench-static-")

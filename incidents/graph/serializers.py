@@ -2,8 +2,8 @@
 Incidents, alerts and comments as Graph JSON (security.incident, security.alert, security.alertComment): camelCase
 names, Graph enum values, ids as strings, DateTimeOffsets in UTC, null where Vigil keeps an empty value.
 
-Plain functions over rows whose related rows were prefetched (incidents.graph.selectors), so that a page of any
-size costs the same few queries.
+Plain functions over rows read through incidents.graph.selectors, whose related rows were prefetched into lists
+(graph_comments, graph_alerts, graph_evidence), so that a page of any size costs the same few queries.
 """
 
 from dataclasses import dataclass
@@ -20,6 +20,8 @@ __all__ = ("NS", "GraphContext", "alert_json", "comment_json", "incident_json")
 
 NS = "#microsoft.graph.security."
 INCLUDE_UNKNOWN_ENUM_MEMBERS = "include-unknown-enum-members"
+# A number no URL of the portal contains otherwise, reversed once per route and replaced by each object's id.
+PK_PLACEHOLDER = 987654321987
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,18 @@ class GraphContext:
         """Scheme and host of the request (http://vigil.corp.example), to make the portal's paths absolute."""
         return self.request.build_absolute_uri("/").removesuffix("/")
 
+    @cached_property
+    def _page_urls(self) -> dict[str, tuple[str, str]]:
+        return {}
+
     def page_url(self, route: str, pk: int) -> str:
-        return self.origin + reverse(route, args=[pk])
+        """The absolute URL of a portal page about one object (one reverse() per route and request, not per row)."""
+        if route not in self._page_urls:
+            url = self.origin + reverse(route, args=[PK_PLACEHOLDER])
+            head, _, tail = url.rpartition(str(PK_PLACEHOLDER))
+            self._page_urls[route] = (head, tail)
+        head, tail = self._page_urls[route]
+        return f"{head}{pk}{tail}"
 
 
 def _text(value: str) -> str | None:
@@ -93,12 +105,12 @@ def incident_json(incident: Incident, context: GraphContext, *, with_alerts: boo
         "resolvingComment": _text(incident.resolving_comment),
         "customTags": list(incident.custom_tags),
         "systemTags": list(incident.system_tags),
-        "comments": [comment_json(comment) for comment in incident.comments.all()],
+        "comments": [comment_json(comment) for comment in incident.graph_comments],
         # Graph's properties that Vigil does not keep: null, as Graph answers a property without a value.
         "priorityScore": None,
     }
     if with_alerts:
-        body["alerts"] = [alert_json(alert, context) for alert in incident.alerts.all()]
+        body["alerts"] = [alert_json(alert, context) for alert in incident.graph_alerts]
     return body
 
 
@@ -135,8 +147,8 @@ def alert_json(alert: Alert, context: GraphContext) -> dict:
         "resolvedDateTime": graph_datetime(alert.resolved_at),
         "firstActivityDateTime": graph_datetime(alert.first_activity),
         "lastActivityDateTime": graph_datetime(alert.last_activity),
-        "comments": [comment_json(comment) for comment in alert.comments.all()],
-        "evidence": [evidence_json(e, include_unknown_members=unknown_members) for e in alert.evidence.all()],
+        "comments": [comment_json(comment) for comment in alert.graph_comments],
+        "evidence": [evidence_json(e, include_unknown_members=unknown_members) for e in alert.graph_evidence],
         "systemTags": list(alert.system_tags),
         "additionalData": alert.additional_data if isinstance(alert.additional_data, dict) else {},
         # Graph's properties that Vigil does not keep: null, as Graph answers a property without a value.
