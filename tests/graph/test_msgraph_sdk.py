@@ -5,6 +5,7 @@ tool written for Microsoft Graph does, it does here. Every answer the SDK parses
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from urllib.parse import urlparse
 
@@ -105,7 +106,12 @@ def graph_client(live_server, user) -> GraphServiceClient:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """
+    The SDK's coroutine to its end, on an event loop of its own in a thread of its own: the browser tests' Playwright
+    keeps an event loop running in the main thread for the whole session, where asyncio.run() refuses to start.
+    """
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def ingest_story(device_name: str, group: str, *, title: str, severity: str) -> Alert:
