@@ -249,6 +249,7 @@ def test_it_changes_an_incident_and_comments_on_it_and_on_an_alert(live_server, 
         request = RequestInformation(Method.POST, "{+baseurl}/security/incidents/{id}/comments", {"id": incident.pk})
         request.headers.try_add("Accept", "application/json")
         request.set_content_from_parsable(client.request_adapter, "application/json", AlertComment(comment="Owned."))
+        # "XXX" is Kiota's key for every error status: any of them raises ODataError, as the generated builders do.
         incident_comments = await client.request_adapter.send_primitive_async(request, "bytes", {"XXX": ODataError})
         await client.security.alerts_v2.by_alert_id(str(alert.pk)).comments.post([AlertComment(comment="Seen it.")])
         alert_after = await client.security.alerts_v2.by_alert_id(str(alert.pk)).get()
