@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents.api import examples
-from incidents.api.base import SecurityDataViewSet, sub_list_action
+from incidents.api.base import SecurityDataViewSet, etag_parameter, if_match_parameter, sub_list_action
 from incidents.api.comments import comments_action
 from incidents.api.pagination import AlertPagination
 from incidents.api.serializers import (
@@ -24,10 +24,13 @@ from incidents.api.serializers import (
 from incidents.filters import AlertFilterSet
 from incidents.models import Alert
 from incidents.selectors import OutOfScope, alerts_for, evidence_of
-from incidents.services.incidents import alert_update
+from incidents.services.incidents import alert_update, alert_version
 from incidents.services.merge import alert_move
+from portal.api.schema import error_response
 
 __all__ = ("AlertViewSet",)
+
+ETAG = etag_parameter("alert")
 
 
 @extend_schema_view(
@@ -42,6 +45,7 @@ __all__ = ("AlertViewSet",)
     retrieve=extend_schema(
         operation_id="alerts_retrieve",
         summary="Read an alert",
+        parameters=[ETAG],
         responses={200: AlertSerializer},
         examples=[examples.ALERT],
     ),
@@ -60,16 +64,27 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDat
         summary="Change an alert",
         description="Change an alert's status, classification, determination or assignee; only the fields sent "
         "change. Its incident's counts follow.",
+        parameters=[if_match_parameter("alert", required=False), ETAG],
         request=AlertChangeSerializer,
-        responses={200: AlertSerializer},
+        responses={
+            200: AlertSerializer,
+            412: error_response("The alert changed since it was read (If-Match); nothing was changed."),
+        },
         examples=[examples.ALERT_CHANGE, examples.ALERT],
     )
     def partial_update(self, request, *args, **kwargs):
         alert = self.get_object()
         change = AlertChangeSerializer(data=request.data)
         change.is_valid(raise_exception=True)
-        alert_update(alert_id=alert.pk, actor=request.user, **change.validated_data)
-        return Response(self.get_serializer(self.get_object()).data)
+        if_match = request.headers.get("If-Match")
+        alert_update(alert_id=alert.pk, actor=request.user, if_match=if_match, **change.validated_data)
+        return self._alert_response(self.get_object())
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._alert_response(self.get_object())
+
+    def _alert_response(self, alert: Alert) -> Response:
+        return Response(self.get_serializer(alert).data, headers={"ETag": alert_version(alert)})
 
     comments = comments_action("alert")
 

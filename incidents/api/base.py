@@ -8,6 +8,7 @@ the selectors' and services' business: an object outside it answers 404.
 """
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
@@ -16,7 +17,15 @@ from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.api.access import permission_required
 from portal.api.pagination import ListPagination
 
-__all__ = ("PreconditionRequired", "SecurityDataAPI", "SecurityDataViewSet", "if_match_of", "sub_list_action")
+__all__ = (
+    "PreconditionRequired",
+    "SecurityDataAPI",
+    "SecurityDataViewSet",
+    "etag_parameter",
+    "if_match_of",
+    "if_match_parameter",
+    "sub_list_action",
+)
 
 
 class PreconditionRequired(APIException):
@@ -26,6 +35,28 @@ class PreconditionRequired(APIException):
         "overwrite a change made since."
     )
     default_code = "precondition_required"
+
+
+def etag_parameter(noun: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ETag",
+        location=OpenApiParameter.HEADER,
+        response=[200],
+        type=str,
+        description=f"The {noun}'s version, to send as If-Match with a change.",
+    )
+
+
+def if_match_parameter(noun: str, *, required: bool) -> OpenApiParameter:
+    without = "A change without it answers 428; a" if required else "Optional; a"
+    return OpenApiParameter(
+        "If-Match",
+        location=OpenApiParameter.HEADER,
+        required=required,
+        type=str,
+        description=f"The ETag of the {noun} as you read it. {without} change to an {noun} changed since answers 412 "
+        "and changes nothing.",
+    )
 
 
 def if_match_of(request) -> str:

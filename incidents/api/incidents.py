@@ -5,14 +5,21 @@ writes through the same services as the incident page, so the rules and the acti
 """
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents.api import examples
-from incidents.api.base import SecurityDataAPI, SecurityDataViewSet, if_match_of, sub_list_action
+from incidents.api.base import (
+    SecurityDataAPI,
+    SecurityDataViewSet,
+    etag_parameter,
+    if_match_of,
+    if_match_parameter,
+    sub_list_action,
+)
 from incidents.api.comments import comments_action
 from incidents.api.pagination import AlertPagination, IncidentPagination
 from incidents.api.serializers import (
@@ -36,21 +43,8 @@ __all__ = ("IncidentAlertList", "IncidentViewSet")
 # A missing id and one out of scope read alike, so that the answer never tells whether the other exists.
 MERGE_SELECTION = f"Give two to {MAX_MANUAL_MERGE} incidents that exist and that you may change."
 
-ETAG = OpenApiParameter(
-    "ETag",
-    location=OpenApiParameter.HEADER,
-    response=[200],
-    type=str,
-    description="The incident's version, to send as If-Match with a change.",
-)
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    location=OpenApiParameter.HEADER,
-    required=True,
-    type=str,
-    description="The ETag of the incident as you read it. A change without it answers 428; a change to an incident "
-    "changed since answers 412 and changes nothing.",
-)
+ETAG = etag_parameter("incident")
+IF_MATCH = if_match_parameter("incident", required=True)
 
 
 @extend_schema_view(

@@ -335,12 +335,19 @@ def _path_id(name: str, noun: str) -> OpenApiParameter:
 
 INCIDENT_ID = _path_id("incident_id", "incident")
 ALERT_ID = _path_id("alert_id", "alert")
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="The ETag of the incident as read: the change applies only if nobody changed it since (412 if so).",
-)
+
+
+def _if_match(noun: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "If-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description=f"The ETag of the {noun} as read: the change applies only if nobody changed it since (412 if so).",
+    )
+
+
+IF_MATCH = _if_match("incident")
+ALERT_IF_MATCH = _if_match("alert")
 
 
 def _errors(*statuses: int) -> dict:
@@ -349,7 +356,7 @@ def _errors(*statuses: int) -> dict:
         401: "No valid token (Unauthenticated, InvalidAuthenticationToken).",
         403: "The permission is missing (Forbidden).",
         404: "No such object in the caller's scope (NotFound).",
-        412: "The incident changed since the If-Match version (PreconditionFailed).",
+        412: "It changed since the If-Match version (PreconditionFailed).",
     }
     return {status: OpenApiResponse(GraphError, description=descriptions[status]) for status in statuses}
 
@@ -555,9 +562,9 @@ alert_item = extend_schema_view(
         operation_id="graph_alerts_update",
         summary="Update an alert",
         tags=[TAG],
-        parameters=[ALERT_ID, PREFER],
+        parameters=[ALERT_ID, ALERT_IF_MATCH, PREFER],
         request=GraphAlertChanges,
-        responses={200: GraphAlert, **_errors(400, 401, 403, 404)},
+        responses={200: GraphAlert, **_errors(400, 401, 403, 404, 412)},
         examples=[ALERT_CHANGE, ALERT],
     ),
 )

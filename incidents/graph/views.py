@@ -15,12 +15,17 @@ from rest_framework.response import Response
 from incidents.graph import openapi
 from incidents.graph.base import GraphView, graph_pk, graph_response
 from incidents.graph.changes import alert_changes, comment_text, incident_changes
-from incidents.graph.errors import BadRequest
 from incidents.graph.odata import ListSpec, item_options, list_query, no_options
 from incidents.graph.properties import ALERT_PROPERTIES, INCIDENT_PROPERTIES
 from incidents.graph.selectors import graph_alert_comments, graph_alerts, graph_incident_comments, graph_incidents
 from incidents.graph.serializers import GraphContext, alert_json, comment_json, incident_json
-from incidents.services.incidents import alert_update, comment_add, incident_update, incident_version
+from incidents.services.incidents import (
+    alert_update,
+    alert_version,
+    comment_add,
+    incident_update,
+    incident_version,
+)
 
 __all__ = (
     "AlertCommentsView",
@@ -121,11 +126,9 @@ class AlertView(GraphView):
 
     def patch(self, request, alert_id):
         no_options(request.query_params, ALERTS)
-        if "If-Match" in request.headers:
-            # Alerts carry no version to check it against: refusing is safer than ignoring the condition.
-            raise BadRequest("If-Match is not supported on alerts.")
         pk = graph_pk(alert_id, "alert")
-        alert_update(alert_id=pk, actor=request.user, **alert_changes(request.data))
+        changes = alert_changes(request.data)
+        alert_update(alert_id=pk, actor=request.user, if_match=request.headers.get("If-Match"), **changes)
         return self._answer(pk)
 
     def _answer(self, pk: int) -> Response:
@@ -134,7 +137,7 @@ class AlertView(GraphView):
             raise NotFound(f"There is no alert with the id {pk}.")
         context = self.graph_context()
         body = {"@odata.context": context.metadata("security/alerts_v2/$entity"), **alert_json(alert, context)}
-        return graph_response(body, context)
+        return graph_response(body, context, etag=alert_version(alert))
 
 
 @openapi.alert_comments

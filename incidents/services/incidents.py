@@ -28,6 +28,7 @@ __all__ = (
     "DETERMINATIONS_BY_CLASSIFICATION",
     "BulkOutcome",
     "alert_update",
+    "alert_version",
     "bulk_apply",
     "comment_add",
     "determinations_offered",
@@ -265,15 +266,28 @@ def _alerts_follow(incident: Incident, actor, **values) -> None:
     incident.save(update_fields=["alerts_active"])
 
 
+def alert_version(alert: Alert) -> str:
+    """
+    The alert's ETag: it changes whenever the alert's last update moves (a person's change, its incident's resolving or
+    assigning, a newer version of it from its source).
+    """
+    return version_of(alert.pk, alert.last_update)
+
+
 @transaction.atomic
-def alert_update(*, alert_id: int, actor, **values) -> Alert:
-    """Change an alert's status, classification, determination or assignee; its incident's rollups follow."""
+def alert_update(*, alert_id: int, actor, if_match: str | None = None, **values) -> Alert:
+    """
+    Change an alert's status, classification, determination or assignee; its incident's rollups follow. With
+    `if_match`, only if the alert is still at that version (checked under its lock, as for incidents).
+    """
     from incidents.services.rollups import incident_refresh
 
     unknown = set(values) - set(ALERT_FIELDS)
     if unknown:
         raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} on an alert.")
     alert = locked_alert(actor, alert_id)
+    if if_match is not None and not version_matches(if_match, alert_version(alert)):
+        raise StaleVersion(alert_version(alert))
     before = snapshot(alert, ALERT_FIELDS)
     if "status" in values and values["status"] != alert.status and values["status"] not in SETTABLE_ALERT_STATUSES:
         raise ValidationError({"status": f"{values['status']!r} is not a status to set on an alert."})

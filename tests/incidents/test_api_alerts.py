@@ -187,6 +187,21 @@ def test_a_change_applies_through_the_service_and_is_logged(api, analyst):
     assert Incident.objects.get(pk=incident.pk).alerts_active == 0
 
 
+def test_a_change_based_on_an_old_etag_is_refused_and_changes_nothing(api):
+    alert = AlertFactory(status="new")
+    etag = api.get(detail(alert))["ETag"]
+
+    first = api.patch(detail(alert), {"status": "inProgress"}, format="json", headers={"If-Match": etag})
+    stale = api.patch(detail(alert), {"assigned_to": "late"}, format="json", headers={"If-Match": etag})
+
+    assert first.status_code == 200 and first["ETag"] != etag
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "precondition_failed"
+    stored = fresh(alert)
+    assert (stored.status, stored.assigned_to) == ("inProgress", "")
+    assert first["ETag"] == api.get(detail(alert))["ETag"]
+
+
 def test_assigning_an_alert_and_unassigning_it(api):
     alert = AlertFactory()
 
