@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from incidents.choices import AlertStatus, EntityKind, IncidentStatus
 from incidents.filters import AlertFilterSet, FilterRequest, with_defaults
 from incidents.models import Alert, Entity, Evidence, Incident, IncidentEntity
-from incidents.selectors import alerts_for, entities_for, incidents_for
+from incidents.selectors import alerts_for, entities_for, evidence_of, incidents_for
 from permissions.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 
@@ -139,12 +139,7 @@ def visible_incident_ids(user, incident_ids) -> set[int]:
 
 def alert_evidence(alert: Alert) -> list[Evidence]:
     """The alert's evidence with the entities it names and links (device, image file, parent process)."""
-    return list(
-        Evidence.objects.filter(alert=alert)
-        .select_related("entity", "device", "image_file", "parent_process")
-        .defer("payload")
-        .order_by("id")
-    )
+    return list(evidence_of(alert).select_related("device", "image_file", "parent_process").defer("payload"))
 
 
 def visible_entity_ids(user, evidence: list[Evidence]) -> set[int]:
