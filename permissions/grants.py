@@ -12,7 +12,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from incidents.models import DeviceGroup
 from permissions.models import Role, RoleAssignment
 
-__all__ = ("grants_sync", "grants_sync_for_role")
+__all__ = ("grants_sync", "grants_sync_for_role", "role_principals")
 
 
 def grants_sync(*, user_ids=(), group_ids=()) -> None:
@@ -25,12 +25,17 @@ def grants_sync(*, user_ids=(), group_ids=()) -> None:
             _sync(model, principal_field, principal_ids, content_type)
 
 
-def grants_sync_for_role(role: Role) -> None:
+def role_principals(role: Role) -> dict[str, list[int]]:
+    """The users and groups `role` is assigned to, as `grants_sync` takes them."""
     principals = list(role.assignments.values_list("user_id", "group_id"))
-    grants_sync(
-        user_ids=[user_id for user_id, _ in principals if user_id],
-        group_ids=[group_id for _, group_id in principals if group_id],
-    )
+    return {
+        "user_ids": [user_id for user_id, _ in principals if user_id],
+        "group_ids": [group_id for _, group_id in principals if group_id],
+    }
+
+
+def grants_sync_for_role(role: Role) -> None:
+    grants_sync(**role_principals(role))
 
 
 def _sync(model, principal_field: str, principal_ids: set[int], content_type: ContentType) -> None:

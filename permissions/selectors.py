@@ -44,6 +44,7 @@ __all__ = (
     "role_assignments",
     "role_permission_names",
     "role_permissions",
+    "role_values",
     "roles_with_holders",
     "roles_with_holders_and_permissions",
     "tokens_for",
@@ -110,6 +111,16 @@ def role_permission_names(role: Role) -> list[str]:
         f"{app_label}.{codename}"
         for app_label, codename in role.group.permissions.values_list("content_type__app_label", "codename")
     )
+
+
+def role_values(role: Role) -> dict:
+    """A role's settings as `services.role_update` takes them: what an edit starts from, and what its log compares."""
+    return {
+        "name": role.group.name,
+        "description": role.description,
+        "permissions": role_permission_names(role),
+        "require_two_factor": role.require_two_factor,
+    }
 
 
 @dataclass(frozen=True)

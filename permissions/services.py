@@ -11,9 +11,9 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from permissions.catalogue import MANAGE_ROLES, catalogue_entry
-from permissions.grants import grants_sync, grants_sync_for_role
+from permissions.grants import grants_sync, grants_sync_for_role, role_principals
 from permissions.models import ApiToken, Role, RoleAssignment
-from permissions.selectors import home_card_grants, permissions_named, role_permission_names
+from permissions.selectors import home_card_grants, permissions_named, role_permission_names, role_values
 from portal.models import HomeCard
 from portal.services import activity_record, changes_between
 
@@ -176,7 +176,7 @@ def role_update(
 ) -> Role:
     role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
     managed_roles = _grants_manage_roles(role)
-    before = _role_state(role)
+    before = role_values(role)
     if role.is_builtin:
         # Built-in roles keep their permissions; only whether they need a second factor is the admin's to set.
         if (name.strip(), description, sorted(set(permissions))) != (
@@ -192,7 +192,7 @@ def role_update(
         role.description = description
     role.require_two_factor = require_two_factor
     role.save(update_fields=["description", "require_two_factor"])
-    changes = changes_between(before, _role_state(role))
+    changes = changes_between(before, role_values(role))
     if changes:
         grants_sync_for_role(role)
         activity_record(actor=actor, action="permissions.role.changed", target=role, changes=changes)
@@ -201,21 +201,11 @@ def role_update(
     return role
 
 
-def _role_state(role: Role) -> dict:
-    """What the activity log compares before and after a role changes."""
-    return {
-        "name": role.group.name,
-        "description": role.description,
-        "permissions": role_permission_names(role),
-        "require_two_factor": role.require_two_factor,
-    }
-
-
 @transaction.atomic
 def role_delete(*, role: Role, actor) -> None:
     _check_editable(role)
     managed_roles = _grants_manage_roles(role)
-    principals = list(role.assignments.values_list("user_id", "group_id"))
+    principals = role_principals(role)  # read before the role's assignments go with it
     activity_record(
         actor=actor,
         action="permissions.role.deleted",
@@ -223,10 +213,7 @@ def role_delete(*, role: Role, actor) -> None:
         changes={"permissions": {"before": role_permission_names(role), "after": None}},
     )
     role.group.delete()  # cascades to the role and its assignments
-    grants_sync(
-        user_ids=[user_id for user_id, _ in principals if user_id],
-        group_ids=[group_id for _, group_id in principals if group_id],
-    )
+    grants_sync(**principals)
     if managed_roles:
         _check_roles_still_managed()
 

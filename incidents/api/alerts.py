@@ -11,7 +11,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents.api import examples
-from incidents.api.base import SecurityDataViewSet, etag_parameter, if_match_parameter, sub_list_action
+from incidents.api.base import (
+    SecurityDataViewSet,
+    VersionedRetrieveMixin,
+    etag_parameter,
+    if_match_parameter,
+    sub_list_action,
+)
 from incidents.api.comments import comments_action
 from incidents.api.pagination import AlertPagination
 from incidents.api.serializers import (
@@ -51,10 +57,11 @@ ETAG = etag_parameter("alert")
     ),
 )
 @extend_schema(tags=["alerts"])
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDataViewSet):
+class AlertViewSet(VersionedRetrieveMixin, mixins.ListModelMixin, SecurityDataViewSet):
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
     pagination_class = AlertPagination
+    version_of = staticmethod(alert_version)
 
     def get_queryset(self):
         return alerts_for(self.request.user).defer(*ALERT_UNSHOWN_FIELDS)
@@ -78,13 +85,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDat
         change.is_valid(raise_exception=True)
         if_match = request.headers.get("If-Match")
         alert_update(alert_id=alert.pk, actor=request.user, if_match=if_match, **change.validated_data)
-        return self._alert_response(self.get_object())
-
-    def retrieve(self, request, *args, **kwargs):
-        return self._alert_response(self.get_object())
-
-    def _alert_response(self, alert: Alert) -> Response:
-        return Response(self.get_serializer(alert).data, headers={"ETag": alert_version(alert)})
+        return self.versioned_response(self.get_object())
 
     comments = comments_action("alert")
 

@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
+from rest_framework.response import Response
 
 from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.api.access import permission_required
@@ -21,6 +22,7 @@ __all__ = (
     "PreconditionRequired",
     "SecurityDataAPI",
     "SecurityDataViewSet",
+    "VersionedRetrieveMixin",
     "etag_parameter",
     "if_match_of",
     "if_match_parameter",
@@ -90,6 +92,19 @@ class SecurityDataAPI:
 
 class SecurityDataViewSet(SecurityDataAPI, viewsets.GenericViewSet):
     pass
+
+
+# GET of one object with its version as the ETag header, which a change sends back as If-Match; `version_of`
+# (incident_version, alert_version) says what the version is, and changes answer with `versioned_response` too.
+# No class docstring: drf-spectacular would describe the operations of the viewsets that list it first with it.
+class VersionedRetrieveMixin:
+    version_of = None
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.versioned_response(self.get_object())
+
+    def versioned_response(self, instance) -> Response:
+        return Response(self.get_serializer(instance).data, headers={"ETag": type(self).version_of(instance)})
 
 
 def sub_list_action(serializer_class, *, methods=("get",)):

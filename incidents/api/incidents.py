@@ -9,12 +9,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.response import Response
 
 from incidents.api import examples
 from incidents.api.base import (
     SecurityDataAPI,
     SecurityDataViewSet,
+    VersionedRetrieveMixin,
     etag_parameter,
     if_match_of,
     if_match_parameter,
@@ -30,8 +30,9 @@ from incidents.api.serializers import (
     IncidentSerializer,
 )
 from incidents.filters import AlertFilterSet, IncidentFilterSet
+from incidents.incident_selectors import incident_alerts
 from incidents.models import Alert
-from incidents.selectors import OutOfScope, alerts_for, incidents_for
+from incidents.selectors import OutOfScope, incidents_for
 from incidents.services.incidents import incident_update, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from portal.api.schema import error_response
@@ -65,16 +66,14 @@ IF_MATCH = if_match_parameter("incident", required=True)
     ),
 )
 @extend_schema(tags=["incidents"])
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDataViewSet):
+class IncidentViewSet(VersionedRetrieveMixin, mixins.ListModelMixin, SecurityDataViewSet):
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilterSet
     pagination_class = IncidentPagination
+    version_of = staticmethod(incident_version)
 
     def get_queryset(self):
         return incidents_for(self.request.user)
-
-    def retrieve(self, request, *args, **kwargs):
-        return self._incident_response(self.get_object())
 
     @extend_schema(
         operation_id="incidents_partial_update",
@@ -96,7 +95,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Security
         change = IncidentChangeSerializer(data=request.data)
         change.is_valid(raise_exception=True)
         incident_update(incident_id=incident.pk, actor=request.user, if_match=if_match, **change.validated_data)
-        return self._incident_response(self.get_object())
+        return self.versioned_response(self.get_object())
 
     comments = comments_action("incident")
 
@@ -133,10 +132,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Security
             )
         except OutOfScope as error:
             raise ValidationError({"incidents": [MERGE_SELECTION]}) from error
-        return self._incident_response(incidents_for(request.user).get(pk=target.pk))
-
-    def _incident_response(self, incident) -> Response:
-        return Response(self.get_serializer(incident).data, headers={"ETag": incident_version(incident)})
+        return self.versioned_response(incidents_for(request.user).get(pk=target.pk))
 
 
 @extend_schema(tags=["incidents"])
@@ -151,7 +147,7 @@ class IncidentAlertList(SecurityDataAPI, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI description reads the model only
             return Alert.objects.none()
         incident = get_object_or_404(incidents_for(self.request.user), pk=self.kwargs["pk"])
-        return alerts_for(self.request.user).filter(incident=incident).defer(*ALERT_UNSHOWN_FIELDS)
+        return incident_alerts(self.request.user, incident).defer(*ALERT_UNSHOWN_FIELDS)
 
     @extend_schema(
         operation_id="incidents_alerts_list",

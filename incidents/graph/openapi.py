@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from incidents.api.base import if_match_parameter
 from incidents.choices import (
     DETERMINATION_ALIASES,
     AlertStatus,
@@ -337,17 +338,8 @@ INCIDENT_ID = _path_id("incident_id", "incident")
 ALERT_ID = _path_id("alert_id", "alert")
 
 
-def _if_match(noun: str) -> OpenApiParameter:
-    return OpenApiParameter(
-        "If-Match",
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        description=f"The ETag of the {noun} as read: the change applies only if nobody changed it since (412 if so).",
-    )
-
-
-IF_MATCH = _if_match("incident")
-ALERT_IF_MATCH = _if_match("alert")
+IF_MATCH = if_match_parameter("incident", required=False)
+ALERT_IF_MATCH = if_match_parameter("alert", required=False)
 
 
 def _errors(*statuses: int) -> dict:

@@ -13,14 +13,13 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
-from operator import or_
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from incidents.graph.errors import BadRequest
 from incidents.graph.literals import MAX_ID, literal_moment, literal_text
 from incidents.graph.properties import GraphProperty
+from portal.api.pagination import keyset_after
 
 __all__ = ("OrderKey", "Page", "decode_skiptoken", "page_of")
 
@@ -61,23 +60,13 @@ def page_of(
     annotations = {key.attribute: key.prop.order_expression for key in ordering if key.prop.order_expression}
     ordered = queryset.annotate(**annotations).order_by(*(key.as_order_by() for key in ordering))
     if after is not None:
-        ordered = ordered.filter(_after(ordering, after))
+        ordered = ordered.filter(keyset_after([(key.attribute, key.descending) for key in ordering], after))
     # One row more than the page tells whether there is a next page, in the same query.
     rows = list(ordered[skip : skip + top + 1]) if top else []
     more = len(rows) > top
     rows = rows[:top]
     token = _encode(ordering, tuple(getattr(rows[-1], key.attribute) for key in ordering)) if more else None
     return Page(rows=rows, count=total, next_token=token)
-
-
-def _after(ordering: tuple[OrderKey, ...], values: tuple) -> Q:
-    """Rows after the one with these sort values: (k1 > v1) or (k1 = v1 and k2 > v2) or ..., per key direction."""
-    conditions = []
-    for index, key in enumerate(ordering):
-        equal = {ordering[i].attribute: values[i] for i in range(index)}
-        beyond = {f"{key.attribute}__{'lt' if key.descending else 'gt'}": values[index]}
-        conditions.append(Q(**equal, **beyond))
-    return reduce(or_, conditions)
 
 
 def _signature(ordering: tuple[OrderKey, ...]) -> str:

@@ -27,6 +27,7 @@ __all__ = (
     "device_group_create",
     "device_group_delete",
     "device_group_remove_devices",
+    "device_group_save",
     "device_group_set_devices",
     "device_group_update",
     "devices_matching",
@@ -170,6 +171,25 @@ def device_group_update(
         group.save(update_fields=list(changes))
         activity_record(actor=actor, action="incidents.devicegroup.changed", target=group, changes=changes)
     return group
+
+
+@transaction.atomic
+def device_group_save(
+    *, device_group: DeviceGroup | None, apply_pattern: bool = False, actor, **values
+) -> tuple[DeviceGroup, DevicesMoved | None]:
+    """
+    Create (`device_group` None) or update a group and, when asked and it has a pattern, move the devices matching
+    it; what moved, or None when nothing was applied. One transaction: saved settings whose devices failed to move
+    would mislead.
+    """
+    if device_group is None:
+        group = device_group_create(actor=actor, **values)
+    else:
+        group = device_group_update(device_group=device_group, actor=actor, **values)
+    moved = None
+    if apply_pattern and group.device_name_pattern:
+        moved = device_group_apply_pattern(device_group=group, actor=actor)
+    return group, moved
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from permissions.selectors import assignments_of
 
-__all__ = ("TwoFactorStatus", "last_failed_sign_in", "totp_devices_of", "two_factor_required", "two_factor_status")
+__all__ = ("TwoFactorStatus", "last_failed_sign_in", "totp_devices_of", "two_factor_status")
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,11 @@ class TwoFactorStatus:
         return self.required or self.enrolled
 
 
-def two_factor_required(user) -> bool:
-    """Whether any of `user`'s roles requires two-factor sign-in (one query). Superusers are no exception."""
-    return assignments_of(user).filter(role__require_two_factor=True).exists()
-
-
 def two_factor_status(user) -> TwoFactorStatus:
-    """Whether `user` must use a second factor and whether they have one, in one query."""
+    """Whether `user` must use a second factor and whether they have one, in one query.
+
+    Required means any role the user holds, directly or through a group, requires it; superusers are no exception.
+    """
     row = (
         get_user_model()
         .objects.filter(pk=user.pk)

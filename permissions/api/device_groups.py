@@ -7,7 +7,6 @@ client filtering incidents by device group needs the groups' ids, and a group ou
 404 like the data in it. The devices of a group are listed to role managers only, as on the pages.
 """
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -177,11 +176,7 @@ class DeviceGroupViewSet(ReadBackMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        values = dict(serializer.validated_data)
-        apply_pattern = values.pop("apply_pattern")
-        with transaction.atomic():
-            group = services.device_group_create(actor=request.user, **values)
-            self._apply_pattern_if_asked(group, apply_pattern)
+        group, _ = services.device_group_save(device_group=None, actor=request.user, **serializer.validated_data)
         return self.read_back(group, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -192,15 +187,10 @@ class DeviceGroupViewSet(ReadBackMixin, viewsets.ModelViewSet):
         apply_pattern = values.pop("apply_pattern", False)
         # A partial update keeps what it does not name.
         values = {field: values.get(field, getattr(group, field)) for field in services.FIELDS}
-        with transaction.atomic():
-            group = services.device_group_update(device_group=group, actor=request.user, **values)
-            self._apply_pattern_if_asked(group, apply_pattern)
+        group, _ = services.device_group_save(
+            device_group=group, apply_pattern=apply_pattern, actor=request.user, **values
+        )
         return self.read_back(group)
-
-    def _apply_pattern_if_asked(self, group, apply_pattern: bool) -> None:
-        # In the caller's transaction: settings that were saved but whose devices failed to move would mislead.
-        if apply_pattern and group.device_name_pattern:
-            services.device_group_apply_pattern(device_group=group, actor=self.request.user)
 
     def destroy(self, request, *args, **kwargs):
         services.device_group_delete(device_group=self.get_object(), actor=request.user)

@@ -197,14 +197,8 @@ class RoleViewSet(ReadBackMixin, viewsets.ModelViewSet):
 
     def update(self, request, *args, **kwargs):
         role = self.get_object()
-        current = {
-            "name": role.name,
-            "description": role.description,
-            "permissions": held_permissions(role),
-            "require_two_factor": role.require_two_factor,
-        }
         # A partial update keeps what it does not name: a built-in role's `require_two_factor` alone, say.
-        values = {**current, **self._role_values(request, partial=kwargs.get("partial", False))}
+        values = {**selectors.role_values(role), **self._role_values(request, partial=kwargs.get("partial", False))}
         role = services.role_update(role=role, actor=request.user, **values)
         return self.read_back(role)
 

@@ -5,7 +5,6 @@ hand). Moving devices changes who sees their alerts and incidents; the services 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -67,20 +66,6 @@ def device_group_detail(request, pk: int):
     return _detail_page(request, get_object_or_404(DeviceGroup, pk=pk))
 
 
-def _save(request, form, group: DeviceGroup | None):
-    """Create or update, and apply the pattern when asked: one transaction, so a failure changes nothing."""
-    values = {field: form.cleaned_data[field] for field in services.FIELDS}
-    with transaction.atomic():
-        if group is None:
-            group = services.device_group_create(actor=request.user, **values)
-        else:
-            group = services.device_group_update(device_group=group, actor=request.user, **values)
-        moved = None
-        if form.cleaned_data["apply_pattern"] and group.device_name_pattern:
-            moved = services.device_group_apply_pattern(device_group=group, actor=request.user)
-    return group, moved
-
-
 def _form_page(request, group: DeviceGroup | None, *, done: str):
     """
     The form that creates a group (`group` None) or edits one. A valid POST saves and goes to the group, saying
@@ -91,7 +76,12 @@ def _form_page(request, group: DeviceGroup | None, *, done: str):
         form = DeviceGroupForm(request.POST)
         if form.is_valid():
             try:
-                group, moved = _save(request, form, group)
+                group, moved = services.device_group_save(
+                    device_group=group,
+                    apply_pattern=form.cleaned_data["apply_pattern"],
+                    actor=request.user,
+                    **{field: form.cleaned_data[field] for field in services.FIELDS},
+                )
             except ValidationError as error:
                 add_service_error(form, error)
             else:

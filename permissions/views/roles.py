@@ -83,12 +83,7 @@ def role_create(request):
 @manage_required
 def role_edit(request, pk: int):
     role = get_object_or_404(Role.objects.select_related("group"), pk=pk)
-    initial = {
-        "name": role.name,
-        "description": role.description,
-        "permissions": selectors.role_permission_names(role),
-        "require_two_factor": role.require_two_factor,
-    }
+    initial = selectors.role_values(role)
     if request.method == "GET":
         return _form_page(request, RoleForm(initial=initial, builtin=role.is_builtin), role=role)
     form = RoleForm(request.POST, initial=initial, builtin=role.is_builtin)

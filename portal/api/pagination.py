@@ -17,7 +17,7 @@ import binascii
 import json
 from datetime import UTC, datetime
 from functools import reduce
-from operator import and_, or_
+from operator import or_
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import GeneratedField, Q
@@ -26,7 +26,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-__all__ = ("KeysetPagination", "ListPagination")
+__all__ = ("KeysetPagination", "ListPagination", "keyset_after")
 
 MAX_PAGE_SIZE = 200
 
@@ -99,20 +99,8 @@ class KeysetPagination(pagination.BasePagination):
         return [(name.lstrip("-"), name.startswith("-")) for name in self.orderings[self.ordering]]
 
     def _beyond(self, values: list, *, backwards: bool) -> Q:
-        """
-        The rows strictly after (before, going backwards) the row with these values in the ordering: equal on the
-        first keys and beyond on the next, for each key in turn. The bound on the first key alone lets PostgreSQL
-        read the matching index from that point.
-        """
-        keys = self._keys()
-        steps = []
-        for position, (name, descending) in enumerate(keys):
-            equal = [Q(**{keys[i][0]: values[i]}) for i in range(position)]
-            lookup = "lt" if descending != backwards else "gt"
-            steps.append(reduce(and_, [*equal, Q(**{f"{name}__{lookup}": values[position]})]))
-        first, descending = keys[0]
-        bound = Q(**{f"{first}__{'lte' if descending != backwards else 'gte'}": values[0]})
-        return bound & reduce(or_, steps)
+        """The rows strictly after (before, going backwards) the row with these values in the ordering."""
+        return keyset_after([(name, descending != backwards) for name, descending in self._keys()], values)
 
     # --- cursors -----------------------------------------------------------------------------------------------
 
@@ -221,3 +209,17 @@ def _key_value(model, name: str, value):
     if value.tzinfo is None:
         raise ValueError("a time without its UTC offset")
     return value.astimezone(UTC)
+
+
+def keyset_after(keys: list[tuple[str, bool]], values: list | tuple) -> Q:
+    """
+    The rows strictly after the row with these `values` in the order of `keys`, (field, descending) pairs ending in
+    a unique one: equal on the first keys and beyond on the next, for each key in turn. The bound on the first key
+    alone lets PostgreSQL read the matching index from that point.
+    """
+    steps = []
+    for position, (name, descending) in enumerate(keys):
+        equal = {keys[i][0]: values[i] for i in range(position)}
+        steps.append(Q(**equal, **{f"{name}__{'lt' if descending else 'gt'}": values[position]}))
+    first, descending = keys[0]
+    return Q(**{f"{first}__{'lte' if descending else 'gte'}": values[0]}) & reduce(or_, steps)

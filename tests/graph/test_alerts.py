@@ -202,22 +202,6 @@ def test_it_refuses_an_alert_change_it_cannot_apply(analyst_api, body, message):
     assert (alert.status, alert.classification) == ("new", "unknown")
 
 
-def test_it_applies_an_alert_change_based_on_the_current_etag_and_refuses_one_based_on_an_old_one(analyst_api):
-    alert = AlertFactory(status="new")
-    etag = analyst_api.get(one(alert.pk))["ETag"]
-
-    first = analyst_api.patch(one(alert.pk), {"status": "inProgress"}, format="json", headers={"If-Match": etag})
-    stale = analyst_api.patch(one(alert.pk), {"assignedTo": "late"}, format="json", headers={"If-Match": etag})
-
-    assert first.status_code == 200
-    assert first["ETag"] != etag
-    assert stale.status_code == 412
-    assert stale.json()["error"]["code"] == "PreconditionFailed"
-    assert stale["ETag"] == first["ETag"]
-    alert.refresh_from_db()
-    assert (alert.status, alert.assigned_to) == ("inProgress", "")
-
-
 # --- Comments -----------------------------------------------------------------------------------------------------
 
 

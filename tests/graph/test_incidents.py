@@ -247,22 +247,6 @@ def test_it_unassigns_an_incident_patched_with_a_null_assignee(analyst_api):
     assert incident.assigned_to == ""
 
 
-def test_it_applies_a_change_based_on_the_current_etag_and_refuses_one_based_on_an_old_one(analyst_api):
-    incident = IncidentFactory()
-    etag = analyst_api.get(one(incident.pk))["ETag"]
-
-    first = analyst_api.patch(one(incident.pk), {"status": "inProgress"}, format="json", headers={"If-Match": etag})
-    stale = analyst_api.patch(one(incident.pk), {"assignedTo": "late"}, format="json", headers={"If-Match": etag})
-
-    assert first.status_code == 200
-    assert first["ETag"] != etag
-    assert stale.status_code == 412
-    assert stale.json()["error"]["code"] == "PreconditionFailed"
-    assert stale["ETag"] == first["ETag"]
-    incident.refresh_from_db()
-    assert (incident.status, incident.assigned_to) == ("inProgress", "")
-
-
 @pytest.mark.parametrize(
     ("body", "message"),
     [
