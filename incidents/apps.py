@@ -8,8 +8,11 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents & alerts"
 
     def ready(self):
+        from incidents.selectors import activity_visible_to
         from portal.navigation import Section, register_section
+        from portal.scoping import register_activity_rule
 
+        register_activity_rule(activity_visible_to)
         register_section(
             Section(label="Incidents", url_name="incidents:queue", order=20, permission="incidents.view_security_data")
         )

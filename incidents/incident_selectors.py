@@ -13,7 +13,9 @@ from django.utils import timezone
 from incidents.filters import FilterRequest, IncidentFilterSet, with_defaults
 from incidents.models import Comment, Evidence, Incident, IncidentEntity
 from incidents.queue_columns import order_by
-from incidents.selectors import alerts_for, entities_for, incidents_for
+from incidents.selectors import alerts_beyond_scope, alerts_for, entities_for, evidence_visible_to, incidents_for
+from incidents.visible_rollups import incidents_as_seen
+from portal.scoping import restrict_activity
 from portal.selectors import activity_for
 
 __all__ = (
@@ -24,8 +26,8 @@ __all__ = (
     "incident_evidence",
     "incident_graph_data",
     "incident_queue",
+    "incident_rights",
     "known_tags",
-    "may_change_incident",
     "queue_timeline",
     "similar_incidents",
 )
@@ -74,12 +76,14 @@ def _per_hour(queryset, field: str, start) -> dict:
     )
 
 
-def may_change_incident(user, incident: Incident) -> bool:
+def incident_rights(user, incident: Incident) -> tuple[bool, bool]:
     """
-    Whether the manage pane applies: the right to manage incidents, over a scope that holds this one (without the
-    right the change scope is empty, and the question costs no query).
+    (may comment, may change) for the activity tab's comment form and the manage pane: both need the right to manage
+    incidents over a scope that holds this one (without the right the change scope is empty, and the question costs
+    no query); changing it also needs every alert in it in that scope, since its changes follow to them.
     """
-    return incidents_for(user, action="change").filter(pk=incident.pk).exists()
+    may_comment = incidents_for(user, action="change").filter(pk=incident.pk).exists()
+    return may_comment, may_comment and not alerts_beyond_scope(user, [incident.pk])
 
 
 def known_tags(user) -> list[str]:
@@ -113,7 +117,8 @@ def incident_entities(user, incident: Incident):
 def incident_evidence(user, incident: Incident):
     """Every evidence row of the incident's alerts, with its entity, for verdicts and remediation status."""
     return (
-        Evidence.objects.filter(alert__in=incident_alerts(user, incident))
+        evidence_visible_to(user)
+        .filter(alert__in=incident_alerts(user, incident))
         .select_related("entity", "alert")
         .order_by("entity__kind", "entity__display_name", "alert_id")
     )
@@ -121,7 +126,10 @@ def incident_evidence(user, incident: Incident):
 
 def incident_activity(user, incident: Incident):
     """The activity log (a queryset, for paging) and the comments of the incident, newest first."""
-    return activity_for(incident), list(Comment.objects.filter(incident=incident).order_by("-created_at"))
+    return (
+        restrict_activity(activity_for(incident), user),
+        list(Comment.objects.filter(incident=incident).order_by("-created_at")),
+    )
 
 
 def incident_graph_data(user, incident: Incident) -> dict:
@@ -164,7 +172,9 @@ def similar_incidents(user, incident: Incident, *, limit: int = 5) -> list[Incid
         .order_by("-shared")
         .values_list("incident", "shared")[:50]
     )
-    found = list(incidents_for(user).exclude(status="redirected").filter(pk__in={*by_entities, *by_titles}))
+    found = incidents_as_seen(
+        user, incidents_for(user).exclude(status="redirected").filter(pk__in={*by_entities, *by_titles})
+    )
     for other in found:
         other.shared_entities = by_entities.get(other.pk, 0)
         other.shared_titles = by_titles.get(other.pk, 0)

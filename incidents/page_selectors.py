@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from incidents.choices import AlertStatus, EntityKind, IncidentStatus
 from incidents.filters import AlertFilterSet, FilterRequest, with_defaults
 from incidents.models import Alert, Entity, Evidence, Incident, IncidentEntity
-from incidents.selectors import alerts_for, entities_for, evidence_of, incidents_for
+from incidents.selectors import alerts_beyond_scope, alerts_for, entities_for, evidence_of, incidents_for
 from permissions.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 
@@ -137,9 +137,10 @@ def visible_incident_ids(user, incident_ids) -> set[int]:
     return set(incidents_for(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
-def alert_evidence(alert: Alert) -> list[Evidence]:
-    """The alert's evidence with the entities it names and links (device, image file, parent process)."""
-    return list(evidence_of(alert).select_related("device", "image_file", "parent_process").defer("payload"))
+def alert_evidence(user, alert: Alert) -> list[Evidence]:
+    """The alert's evidence as `user` may see it, with the entities it names and links (device, image file, parent
+    process)."""
+    return list(evidence_of(user, alert).select_related("device", "image_file", "parent_process").defer("payload"))
 
 
 def visible_entity_ids(user, evidence: list[Evidence]) -> set[int]:
@@ -248,11 +249,16 @@ def entity_incidents(user, entity: Entity):
 
 
 def incident_choices_for_move(user, alert: Alert) -> list[Incident]:
-    """Recent open incidents other than the alert's own, offered as targets when moving the alert."""
-    return list(
+    """
+    Recent open incidents other than the alert's own, offered as targets when moving the alert: those the person may
+    change wholly (moving an alert into an incident changes it).
+    """
+    choices = list(
         incidents_for(user, action="change")
         .exclude(pk=alert.incident_id or 0)
         .filter(status__in=[IncidentStatus.ACTIVE, IncidentStatus.IN_PROGRESS])
         .only("id", "display_name")
         .order_by("-last_update", "-id")[:20]
     )
+    beyond = alerts_beyond_scope(user, [incident.pk for incident in choices])
+    return [incident for incident in choices if incident.pk not in beyond]

@@ -2,25 +2,35 @@
 Reads of the shared security model, always scoped through portal.scoping.restrict.
 
 Alerts and incidents are scoped by their device groups; entities by their own group (devices) or by the alerts they
-appear in (everything else). Writes find their rows through `incidents_to_change` / `alerts_to_change`, inside
-their transaction, so that an object that left the actor's scope since the page was loaded is refused.
+appear in (everything else); evidence by its alert, less the devices of device groups out of scope. Writes find
+their rows through `incidents_to_change` / `alerts_to_change`, inside their transaction, so that an object that left
+the actor's scope since the page was loaded is refused.
+
+An incident in scope can hold alerts that are not (alerts sharing a user across device groups): a person changes
+such an incident only when their scope covers every one of its alerts (`alerts_beyond_scope`, `BeyondScope`).
 """
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Exists, OuterRef, Q
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models.functions import Cast
 
 from incidents.choices import EntityKind
-from incidents.models import Alert, Comment, Entity, Evidence, Incident
+from incidents.models import Alert, Comment, DeviceGroup, Entity, Evidence, Incident
 from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.scoping import data_scope, restrict
 
 __all__ = (
+    "BeyondScope",
     "OutOfScope",
+    "activity_visible_to",
+    "alerts_beyond_scope",
     "alerts_for",
     "alerts_to_change",
     "comments_for",
     "entities_for",
     "evidence_of",
+    "evidence_visible_to",
     "incidents_for",
     "incidents_to_change",
 )
@@ -42,6 +52,21 @@ class OutOfScope(ObjectDoesNotExist):
         super().__init__(f"There is no {model._meta.verbose_name} {pk} that you may change.")
 
 
+class BeyondScope(PermissionDenied):
+    """
+    The actor may see the incident but not change it: it also holds alerts outside their scope, which a change to the
+    incident would change too (its assignee and status follow to its alerts; a merge moves them). The message says
+    so and what they may do instead; the APIs answer 403 with it.
+    """
+
+    def __init__(self, incident_id):
+        self.pk = incident_id
+        super().__init__(
+            f"Incident {incident_id} also holds alerts outside your device groups: only someone whose scope covers "
+            "all of its alerts may change it. You may move the alerts you can change to a new incident."
+        )
+
+
 def incidents_for(user, *, action: str = "view"):
     return restrict(Incident.objects.all(), user, permission=ACTION_PERMISSIONS[action])
 
@@ -50,14 +75,76 @@ def alerts_for(user, *, action: str = "view"):
     return restrict(Alert.objects.all(), user, permission=ACTION_PERMISSIONS[action])
 
 
+def alerts_beyond_scope(actor, incident_ids, *, action: str = "change") -> set[int]:
+    """
+    Of these incidents, those holding an alert that `actor` may not reach with `action`. No query for the system
+    (actor None) or for someone whose scope is all data.
+    """
+    ids = [pk for pk in incident_ids if pk]
+    if actor is None or not ids or data_scope(actor, ACTION_PERMISSIONS[action]).all_data:
+        return set()
+    reachable = alerts_for(actor, action=action).filter(incident_id__in=ids).values("pk")
+    outside = Alert.objects.filter(incident_id__in=ids).exclude(pk__in=reachable)
+    return set(outside.values_list("incident_id", flat=True).distinct())
+
+
+def activity_visible_to(entries, user):
+    """
+    The activity-log entries about security data that `user` may read among `entries` (the log's rule for this app,
+    registered with portal.scoping): entries on incidents, alerts and device groups in their view scope, less those
+    on an incident that are about an alert out of it (linked, moved, created for it), which name that alert. Entries
+    on anything else pass. No filter for someone whose scope is all data.
+    """
+    scope = data_scope(user, VIEW_SECURITY_DATA)
+    if scope.all_data:
+        return entries
+    types = ContentType.objects.get_for_models(Incident, Alert, DeviceGroup, for_concrete_models=False)
+    in_scope = {
+        Incident: _text_ids(incidents_for(user)),
+        Alert: _text_ids(alerts_for(user)),
+        DeviceGroup: [str(pk) for pk in sorted(scope.device_group_ids)],
+    }
+    for model, ids in in_scope.items():
+        entries = entries.filter(~Q(target_type=types[model]) | Q(target_id__in=ids))
+    about_visible_alert = Exists(alerts_for(user).filter(pk=OuterRef("about_alert_id")))
+    return entries.filter(Q(about_alert_id__isnull=True) | about_visible_alert)
+
+
+def _text_ids(queryset):
+    # Log entries name their object by id as text.
+    return queryset.order_by().annotate(text_id=Cast("pk", CharField())).values("text_id")
+
+
 def comments_for(user):
     """The comments on incidents or alerts in the user's scope."""
     return Comment.objects.filter(Q(incident__in=incidents_for(user)) | Q(alert__in=alerts_for(user)))
 
 
-def evidence_of(alert: Alert):
-    """An alert's evidence with its entities, in the order it was stored; `alert` comes from a scoped read."""
-    return Evidence.objects.filter(alert=alert).select_related("entity").order_by("id")
+def evidence_visible_to(user):
+    """
+    The evidence rows `user` may see of the alerts they may see: all of them, except those that name a device
+    (as their entity, or as the device a process or file was seen on) of a device group outside their scope. A
+    scoped reader of an alert spanning two device groups sees what happened on their devices, never the others'
+    names. Callers start from alerts already in scope.
+    """
+    scope = data_scope(user, VIEW_SECURITY_DATA)
+    if scope.all_data:
+        return Evidence.objects.all()
+    devices_in_scope = restrict(
+        Entity.objects.filter(kind=EntityKind.DEVICE),
+        user,
+        permission=VIEW_SECURITY_DATA,
+        device_groups_field="device_group",
+    ).values("pk")
+    entity_shown = Q(entity__isnull=True) | ~Q(entity__kind=EntityKind.DEVICE) | Q(entity__in=devices_in_scope)
+    device_shown = Q(device__isnull=True) | Q(device__in=devices_in_scope)
+    return Evidence.objects.filter(entity_shown & device_shown)
+
+
+def evidence_of(user, alert: Alert):
+    """An alert's evidence as `user` may see it, with its entities, in the order it was stored; `alert` comes from a
+    scoped read."""
+    return evidence_visible_to(user).filter(alert=alert).select_related("entity").order_by("id")
 
 
 def incidents_to_change(actor):

@@ -35,6 +35,9 @@ class ActivityLogEntry(models.Model):
     # {field: {"before": ..., "after": ...}}; empty for creations and deletions that carry `snapshot` instead.
     changes = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
+    # The alert an entry on an incident is about (linked, moved, the one it was created for): someone whose scope
+    # holds the incident but not that alert does not see the entry, which names it.
+    about_alert_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

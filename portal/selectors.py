@@ -5,6 +5,8 @@ from portal.models import ActivityLogEntry, UserPreference
 
 __all__ = ("activity_for", "activity_log", "preference_get")
 
+# Readers that show entries to a person pass them through portal.scoping.restrict_activity.
+
 
 def activity_for(target: models.Model | type[models.Model]):
     """The activity log of one object, or of every object of a model when given the class, newest first."""

@@ -33,11 +33,27 @@ class ActivityEntry:
     target: models.Model
     changes: Mapping[str, Mapping[str, Any]] | None = None
     message: str = ""
+    # The alert an entry on another object is about (ActivityLogEntry.about_alert_id).
+    about_alert_id: int | None = None
 
 
-def activity_record(*, actor, action: str, target: models.Model, changes=None, message: str = "", system_name="system"):
+def activity_record(
+    *,
+    actor,
+    action: str,
+    target: models.Model,
+    changes=None,
+    message: str = "",
+    system_name="system",
+    about_alert_id: int | None = None,
+):
     return activity_record_many(
-        actor=actor, action=action, targets=[(target, changes)], message=message, system_name=system_name
+        actor=actor,
+        action=action,
+        targets=[(target, changes)],
+        message=message,
+        system_name=system_name,
+        about_alert_id=about_alert_id,
     )[0]
 
 
@@ -48,6 +64,7 @@ def activity_record_many(
     targets: list[tuple[models.Model, Mapping[str, Mapping[str, Any]] | None]],
     message: str = "",
     system_name: str = "system",
+    about_alert_id: int | None = None,
 ) -> list[ActivityLogEntry]:
     """The same action on several objects, each with its own changes, in one INSERT."""
     actor_name = actor.get_username() if actor is not None else system_name
@@ -61,6 +78,7 @@ def activity_record_many(
             target_repr=str(target)[:300],
             changes=dict(changes or {}),
             message=message,
+            about_alert_id=about_alert_id,
         )
         for target, changes in targets
     )
@@ -85,7 +103,8 @@ def activity_record_entries(*, entries: list[ActivityEntry], actor=None, system_
             cursor,
             """
             INSERT INTO portal_activitylogentry
-                (occurred_at, actor_id, actor_name, action, target_type_id, target_id, target_repr, changes, message)
+                (occurred_at, actor_id, actor_name, action, target_type_id, target_id, target_repr, changes, message,
+                 about_alert_id)
             VALUES %s
             """,
             [
@@ -98,10 +117,11 @@ def activity_record_entries(*, entries: list[ActivityEntry], actor=None, system_
                     str(entry.target)[:300],
                     Json(dict(entry.changes or {})),
                     entry.message,
+                    entry.about_alert_id,
                 )
                 for entry in entries
             ],
-            template="(statement_timestamp(), %s, %s, %s, %s, %s, %s, %s, %s)",
+            template="(statement_timestamp(), %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             page_size=len(entries),
         )
 

@@ -99,7 +99,7 @@ class AlertViewSet(VersionedRetrieveMixin, mixins.ListModelMixin, SecurityDataVi
     @sub_list_action(EvidenceSerializer)
     def evidence(self, request, *args, **kwargs):
         alert = self.get_object()
-        return self.page_of(evidence_of(alert))
+        return self.page_of(evidence_of(request.user, alert))
 
     @extend_schema(
         operation_id="alerts_move",

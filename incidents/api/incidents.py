@@ -37,6 +37,7 @@ from incidents.services.incidents import incident_update, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from portal.api.schema import error_response
 from portal.api.serializers import ActivityLogEntrySerializer
+from portal.scoping import restrict_activity
 from portal.selectors import activity_for
 
 __all__ = ("IncidentAlertList", "IncidentViewSet")
@@ -108,7 +109,7 @@ class IncidentViewSet(VersionedRetrieveMixin, mixins.ListModelMixin, SecurityDat
     )
     @sub_list_action(ActivityLogEntrySerializer)
     def activity(self, request, *args, **kwargs):
-        return self.page_of(activity_for(self.get_object()))
+        return self.page_of(restrict_activity(activity_for(self.get_object()), request.user))
 
     @extend_schema(
         operation_id="incidents_merge",

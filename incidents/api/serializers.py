@@ -25,6 +25,7 @@ from incidents.choices import (
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Entity, Evidence, Incident
 from incidents.services.incidents import ASSIGNEE_MAX_LENGTH, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE
+from incidents.visible_rollups import incidents_as_seen
 
 __all__ = (
     "ALERT_UNSHOWN_FIELDS",
@@ -109,8 +110,25 @@ class _ChangeSerializer(serializers.Serializer):
 # --- Incidents ----------------------------------------------------------------------------------------------------
 
 
+class IncidentListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        # A page of incidents as the caller sees them, in the same few queries whatever the page size.
+        return super().to_representation(incidents_as_seen(self.context["request"].user, data))
+
+
 class IncidentSerializer(serializers.ModelSerializer):
+    """
+    An incident as the caller sees it: when some of its alerts are outside their scope, what it derives from its
+    alerts (severity, name, counts, sources, categories, techniques, assets, device groups, activity times) is
+    derived from the alerts they may see (incidents.visible_rollups).
+    """
+
     device_groups = DeviceGroupIdsField(help_text="Ids of the device groups of the incident's devices.")
+    alerts_visible = serializers.IntegerField(
+        read_only=True,
+        help_text="How many of its alerts the caller may see: fewer than alerts_total when some are outside their "
+        "device groups, and then the incident's rollups describe the visible ones only.",
+    )
     impacted_assets = serializers.DictField(
         child=serializers.IntegerField(), read_only=True, help_text='Impacted entities by kind: {"device": 2, ...}.'
     )
@@ -139,6 +157,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "created_at",
             "last_update",
             "alerts_total",
+            "alerts_visible",
             "alerts_active",
             "impacted_assets",
             "service_sources",
@@ -150,6 +169,12 @@ class IncidentSerializer(serializers.ModelSerializer):
             "etag",
         ]
         read_only_fields = fields
+        list_serializer_class = IncidentListSerializer
+
+    def to_representation(self, incident):
+        if not hasattr(incident, "alerts_visible"):
+            incident = incidents_as_seen(self.context["request"].user, [incident])[0]
+        return super().to_representation(incident)
 
     def get_etag(self, incident: Incident) -> str:
         return incident_version(incident)

@@ -50,6 +50,10 @@ class GraphView(APIView):
     def graph_context(self) -> GraphContext:
         return GraphContext(self.request)
 
+    def rows_as_seen(self, rows: list) -> list:
+        """A page's rows as the caller may see them; a resource whose rows derive from others says how."""
+        return rows
+
     def page_answer(self, query: ListQuery, queryset, representation, fragment: str) -> Response:
         """One page of the scoped `queryset` as a Graph collection: context, count, values and the next page's link."""
         page = page_of(
@@ -64,7 +68,7 @@ class GraphView(APIView):
         body = {"@odata.context": context.metadata(fragment)}
         if page.count is not None:
             body["@odata.count"] = page.count
-        body["value"] = [representation(row, context) for row in page.rows]
+        body["value"] = [representation(row, context) for row in self.rows_as_seen(page.rows)]
         if page.next_token:
             body["@odata.nextLink"] = _next_link(self.request, page.next_token)
         return graph_response(body, context)

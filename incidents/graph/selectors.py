@@ -10,8 +10,8 @@ scan of every incident and alert of the tenant.
 
 from django.db.models import Prefetch, QuerySet
 
-from incidents.models import Alert, Comment, Evidence, Incident
-from incidents.selectors import alerts_for, incidents_for
+from incidents.models import Alert, Comment, Incident
+from incidents.selectors import alerts_for, evidence_visible_to, incidents_for
 
 __all__ = ("graph_alert_comments", "graph_alerts", "graph_incident_comments", "graph_incidents")
 
@@ -24,13 +24,13 @@ def _oldest_first() -> QuerySet[Comment]:
 # them, which for a page of 50 incidents with their alerts, evidence and comments is thousands of querysets and most
 # of the page's time.
 def graph_alerts(user) -> QuerySet[Alert]:
-    """Alerts in scope, each with `graph_evidence` and `graph_comments` (oldest first)."""
+    """Alerts in scope, each with `graph_evidence` (as the user may see it) and `graph_comments` (oldest first)."""
     # The original payload is the heaviest column and the representation does not read it (evidence keeps its own).
     return (
         alerts_for(user)
         .defer("payload")
         .prefetch_related(
-            Prefetch("evidence", queryset=Evidence.objects.order_by("id"), to_attr="graph_evidence"),
+            Prefetch("evidence", queryset=evidence_visible_to(user).order_by("id"), to_attr="graph_evidence"),
             Prefetch("comments", queryset=_oldest_first(), to_attr="graph_comments"),
         )
     )

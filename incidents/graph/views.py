@@ -26,6 +26,7 @@ from incidents.services.incidents import (
     incident_update,
     incident_version,
 )
+from incidents.visible_rollups import incidents_as_seen
 
 __all__ = (
     "AlertCommentsView",
@@ -63,6 +64,9 @@ def _incidents_fragment(with_alerts: bool) -> str:
 
 @openapi.incident_list
 class IncidentListView(GraphView):
+    def rows_as_seen(self, rows: list) -> list:
+        return incidents_as_seen(self.request.user, rows)
+
     def get(self, request):
         query = list_query(request.query_params, INCIDENTS)
         with_alerts = "alerts" in query.expand
@@ -91,6 +95,7 @@ class IncidentView(GraphView):
         incident = graph_incidents(self.request.user, with_alerts=with_alerts).filter(pk=pk).first()
         if incident is None:
             raise NotFound(f"There is no incident with the id {pk}.")
+        incident = incidents_as_seen(self.request.user, [incident])[0]
         context = self.graph_context()
         body = {
             "@odata.context": context.metadata(_incidents_fragment(with_alerts) + "/$entity"),

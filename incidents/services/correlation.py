@@ -493,6 +493,7 @@ def _new_incident(alert: PendingAlert, batch: Batch) -> Incident:
             action="incidents.incident.created",
             target=incident,
             message=f"Created for alert {alert.id} ({alert.title}).",
+            about_alert_id=alert.id,
         )
     )
     return incident
@@ -527,6 +528,7 @@ def _attach(alert: PendingAlert, incident: Incident, reason: str, batch: Batch) 
             target=incident,
             changes={"alerts": {"before": None, "after": alert.id}},
             message=f"Alert {alert.id} ({alert.title}) linked: {reason}",
+            about_alert_id=alert.id,
         )
     )
     if incident.status == IncidentStatus.RESOLVED and alert.status != AlertStatus.RESOLVED:
@@ -537,6 +539,7 @@ def _attach(alert: PendingAlert, incident: Incident, reason: str, batch: Batch) 
                 target=incident,
                 changes={"status": {"before": IncidentStatus.RESOLVED, "after": IncidentStatus.ACTIVE}},
                 message=f"Reopened: alert {alert.id} arrived within {_window_text()} of its last activity.",
+                about_alert_id=alert.id,
             )
         )
 

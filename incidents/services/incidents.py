@@ -5,7 +5,9 @@ belong to the classification; every change is in the activity log with who, what
 
 Each write finds its row through the actor's scope inside its transaction (`incidents_to_change`,
 `alerts_to_change`) and locks it there: an object that left the actor's data scope since the page was loaded is
-refused with `OutOfScope`, never changed. The system (actor None) reaches everything.
+refused with `OutOfScope`, never changed. A change to an incident also needs every alert in it to be in the actor's
+change scope, since its assignee and status follow to its alerts: otherwise `BeyondScope`. The system (actor None)
+reaches everything.
 """
 
 from collections.abc import Callable
@@ -17,7 +19,7 @@ from django.utils import timezone
 
 from incidents.choices import AlertStatus, Classification, Determination, IncidentStatus, Severity
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Incident
-from incidents.selectors import OutOfScope, alerts_to_change, incidents_to_change
+from incidents.selectors import BeyondScope, OutOfScope, alerts_beyond_scope, alerts_to_change, incidents_to_change
 from portal.concurrency import StaleVersion, version_matches, version_of
 from portal.errors import validation_messages
 from portal.services import activity_record, activity_record_many, changes_between, snapshot
@@ -137,14 +139,19 @@ def _normalise_tags(tags) -> list[str]:
     return list(dict.fromkeys(cleaned))
 
 
-def locked_incident(actor, incident_id: int, *, no_key: bool = False) -> Incident:
+def locked_incident(actor, incident_id: int, *, no_key: bool = False, whole: bool = True) -> Incident:
     """
-    The incident, locked for the caller's transaction, when `actor` may change it now; OutOfScope otherwise.
-    `no_key` takes the lighter lock of a write that leaves the row itself alone (a comment).
+    The incident, locked for the caller's transaction, when `actor` may change it now: OutOfScope when it is not in
+    their change scope, BeyondScope when it is but `whole` (a change to the incident itself) and some of its alerts
+    are not. A comment (`whole` False) adds to the incident without touching its alerts. `no_key` takes the lighter
+    lock of a write that leaves the row itself alone.
     """
     incident = incidents_to_change(actor).select_for_update(no_key=no_key).filter(pk=incident_id).first()
     if incident is None:
         raise OutOfScope(Incident, incident_id)
+    # Checked under the incident's lock: correlation links alerts under it too, so none joins unseen meanwhile.
+    if whole and alerts_beyond_scope(actor, [incident.pk]):
+        raise BeyondScope(incident.pk)
     return incident
 
 
@@ -322,7 +329,7 @@ def comment_add(*, actor, text: str, incident_id: int | None = None, alert_id: i
         raise ValidationError({"text": f"A comment is at most {COMMENT_MAX_LENGTH:,} characters."})
     # Commenting needs the right to manage the incident or alert, in scope at the time of writing.
     if incident_id is not None:
-        target = locked_incident(actor, incident_id, no_key=True)
+        target = locked_incident(actor, incident_id, no_key=True, whole=False)
     else:
         target = locked_alert(actor, alert_id, no_key=True)
     comment = Comment.objects.create(
@@ -350,6 +357,8 @@ def bulk_apply(ids: list[int], write: Callable[[int], object]) -> BulkOutcome:
             write(pk)
         except OutOfScope:
             outcome.failed.append((pk, None))
+        except BeyondScope as error:
+            outcome.failed.append((pk, str(error)))
         except ValidationError as error:
             outcome.failed.append((pk, " ".join(validation_messages(error))))
         else:

@@ -7,7 +7,10 @@ operation for one alert.
 
 A person's merge or move finds every incident and alert it changes through their scope inside the transaction
 (`incidents_to_change`, `alerts_to_change`) and is refused with OutOfScope when one of them left it since the page
-was loaded. Correlation (actor None) merges through `incidents_merge_locked` and reaches everything.
+was loaded, and with BeyondScope when an incident it merges, or moves an alert into, holds alerts outside their
+change scope (a merge moves every alert of its incidents). An alert the person may change may always leave its
+incident, for another they may change wholly or a new one. Correlation (actor None) merges through
+`incidents_merge_locked` and reaches everything.
 """
 
 from django.core.exceptions import ValidationError
@@ -16,7 +19,7 @@ from django.utils import timezone
 
 from incidents.choices import Classification, Determination, IncidentStatus
 from incidents.models import Alert, Incident
-from incidents.selectors import OutOfScope, incidents_to_change
+from incidents.selectors import BeyondScope, OutOfScope, alerts_beyond_scope, incidents_to_change
 from incidents.services.incidents import locked_alert
 from incidents.services.rollups import incident_refresh
 from portal.services import activity_record
@@ -127,6 +130,9 @@ def incidents_merge(*, target_id: int, source_ids: list[int], actor, reason: str
     missing = [pk for pk in ids if pk not in locked]
     if missing:
         raise OutOfScope(Incident, missing[0])
+    beyond = alerts_beyond_scope(actor, ids)
+    if beyond:
+        raise BeyondScope(min(beyond))
     incidents = list(locked.values())
     if any(incident.status == IncidentStatus.REDIRECTED for incident in incidents):
         raise ValidationError("An incident that was already merged cannot be merged again; use its target.")
@@ -151,6 +157,8 @@ def alert_move(*, alert_id: int, actor, reason: str, incident_id: int | None = N
         out_of_scope = actor is not None and not incidents_to_change(actor).filter(pk=incident_id).exists()
         if target is None or out_of_scope:
             raise OutOfScope(Incident, incident_id)
+        if alerts_beyond_scope(actor, [incident_id]):
+            raise BeyondScope(incident_id)
         if target.status == IncidentStatus.REDIRECTED:
             raise ValidationError(
                 f"Incident {incident_id} was merged into {target.redirect_incident_id}; use that one."
@@ -158,7 +166,11 @@ def alert_move(*, alert_id: int, actor, reason: str, incident_id: int | None = N
     else:
         target = Incident.objects.create(display_name=alert.title[:400], severity=alert.severity)
         activity_record(
-            actor=actor, action="incidents.incident.created", target=target, message=f"Created for alert {alert.pk}."
+            actor=actor,
+            action="incidents.incident.created",
+            target=target,
+            message=f"Created for alert {alert.pk}.",
+            about_alert_id=alert.pk,
         )
     actor_name = actor.get_username() if actor is not None else "correlation"
     alert.incident = target
@@ -178,6 +190,7 @@ def alert_move(*, alert_id: int, actor, reason: str, incident_id: int | None = N
             target=incident,
             changes={"alert": {"before": source_id, "after": target.pk}},
             message=f"{message} {reason}".strip(),
+            about_alert_id=alert.pk,
         )
     for incident_id_to_refresh in filter(None, (source_id, target.pk)):
         incident_refresh(incident_id=incident_id_to_refresh)

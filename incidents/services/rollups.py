@@ -19,6 +19,7 @@ from incidents.services.bulk import rows_update
 from portal.services import ActivityEntry, activity_record_entries
 
 __all__ = (
+    "alert_rollups",
     "incident_refresh",
     "incident_sync_entities",
     "incidents_refresh",
@@ -97,14 +98,14 @@ def incidents_refresh(*, incident_ids: list[int], sync_entities: bool = True) ->
     ids = list(incidents)
     if sync_entities:
         incidents_sync_entities(incident_ids=ids)
-    alert_rollups = _alert_rollups(ids)
+    alert_rollups_by_incident = alert_rollups(ids)
     assets, device_groups = _asset_rollups(ids)
     now = timezone.now()
     resolved = []
     for incident in incidents.values():
         empty = (0, 0, None, None, None, [], [], [], [], [])
         total, active, severity_rank, first, last, services, detections, categories, techniques, titles = (
-            alert_rollups.get(incident.pk, empty)
+            alert_rollups_by_incident.get(incident.pk, empty)
         )
         before_status = incident.status
         incident.alerts_total = total
@@ -153,7 +154,12 @@ def incidents_refresh(*, incident_ids: list[int], sync_entities: bool = True) ->
     return incidents
 
 
-def _alert_rollups(incident_ids: list[int]) -> dict[int, tuple]:
+def alert_rollups(incident_ids: list[int], *, alert_ids: list[int] | None = None) -> dict[int, tuple]:
+    """
+    Per incident: (alerts, active alerts, highest severity rank, first and last activity, service sources, detection
+    sources, categories, techniques, up to two titles), over all its alerts or only `alert_ids` among them.
+    """
+    # Without `alert_ids` the "only these alerts" conditions are constant and the planner drops them.
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -165,13 +171,17 @@ def _alert_rollups(incident_ids: list[int]) -> dict[int, tuple]:
                    coalesce(array_agg(DISTINCT a.detection_source), '{}'),
                    coalesce(array_agg(DISTINCT a.category) FILTER (WHERE a.category <> ''), '{}'),
                    coalesce((SELECT array_agg(DISTINCT t) FROM incidents_alert a2, unnest(a2.mitre_techniques) t
-                             WHERE a2.incident_id = a.incident_id), '{}'),
+                             WHERE a2.incident_id = a.incident_id
+                               AND (%(alerts)s::bigint[] IS NULL OR a2.id = ANY(%(alerts)s::bigint[]))), '{}'),
                    coalesce((array_agg(DISTINCT a.title))[1:2], '{}')
-            FROM incidents_alert a WHERE a.incident_id = ANY(%(incidents)s)
+            FROM incidents_alert a
+            WHERE a.incident_id = ANY(%(incidents)s)
+              AND (%(alerts)s::bigint[] IS NULL OR a.id = ANY(%(alerts)s::bigint[]))
             GROUP BY a.incident_id
             """,
             {
                 "incidents": incident_ids,
+                "alerts": alert_ids,
                 "new": AlertStatus.NEW,
                 "in_progress": AlertStatus.IN_PROGRESS,
                 "unknown": AlertStatus.UNKNOWN,

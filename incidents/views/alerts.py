@@ -30,7 +30,7 @@ from incidents.choices import (
 from incidents.filters import FILTER_MARKER, TIME_RANGES
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Incident
 from incidents.naming import KILL_CHAIN, category_label
-from incidents.selectors import OutOfScope, alerts_for
+from incidents.selectors import BeyondScope, OutOfScope, alerts_for
 from incidents.services.incidents import (
     ASSIGNEE_MAX_LENGTH,
     SETTABLE_ALERT_STATUSES,
@@ -377,7 +377,7 @@ def _comments_context(alert: Alert, *, error: str = "", text: str = "", added: b
 
 def _detail_context(request, alert: Alert, **parts) -> dict:
     user = request.user
-    evidence = page_selectors.alert_evidence(alert)
+    evidence = page_selectors.alert_evidence(user, alert)
     context = {
         "alert": alert,
         "category_label": category_label(alert.category) if alert.category else "",
@@ -482,6 +482,8 @@ def alert_move_view(request, pk: int):
             # that is missing or out of scope is a wrong value in the form (the same words for both).
             if error.model is Alert:
                 raise Http404("No such alert.") from error
+            form.add_error("incident", str(error))
+        except BeyondScope as error:
             form.add_error("incident", str(error))
         else:
             alert = page_selectors.alert_for_page(request.user, moved.pk)

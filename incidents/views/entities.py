@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from incidents import page_selectors
 from incidents.choices import EntityKind, EvidenceVerdict
+from incidents.visible_rollups import incidents_as_seen
 from portal.pagination import BoundedPaginator
 
 __all__ = ("entity_detail",)
@@ -62,7 +63,7 @@ def entity_detail(request, pk: int):
         {
             "attributes": _attributes(entity),
             "is_device": entity.kind == EntityKind.DEVICE,
-            "incidents": list(incidents[:INCIDENTS_SHOWN]),
+            "incidents": incidents_as_seen(request.user, incidents[:INCIDENTS_SHOWN]),
             "incident_count": incidents.count(),
             "incidents_shown": INCIDENTS_SHOWN,
         }

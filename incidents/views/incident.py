@@ -19,14 +19,15 @@ from incidents.incident_selectors import (
     incident_entities,
     incident_evidence,
     incident_graph_data,
+    incident_rights,
     known_tags,
-    may_change_incident,
     similar_incidents,
 )
 from incidents.naming import category_label, sort_categories
 from incidents.page_selectors import visible_entity_ids
-from incidents.selectors import OutOfScope, incidents_for
+from incidents.selectors import BeyondScope, OutOfScope, incidents_for
 from incidents.services.incidents import comment_add, determinations_offered, incident_update
+from incidents.visible_rollups import incidents_as_seen, is_partly_visible
 from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
 
@@ -47,10 +48,11 @@ change_required = permission_required("incidents.manage_incidents", raise_except
 
 
 def _incident(user, pk: int, *, action: str = "view"):
+    """The incident as `user` sees it (incidents_as_seen): for showing, never for saving."""
     incident = incidents_for(user, action=action).filter(pk=pk).first()
     if incident is None:
         raise Http404("No such incident.")
-    return incident
+    return incidents_as_seen(user, [incident])[0]
 
 
 @require_GET
@@ -61,9 +63,18 @@ def incident_detail(request, pk: int):
         return render(request, "incidents/redirected.html", {"incident": incident}, status=200)
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "story"
     tab_context = _tab_context(request.user, incident, tab, page=request.GET.get("page"))
-    # The manage pane and the activity tab's comment form: the right to manage, over a scope holding this incident.
-    can_change = may_change_incident(request.user, incident)
-    context = {"incident": incident, "tab": tab, "tabs": TABS, "can_change": can_change, **tab_context}
+    # The manage pane: the right to manage, over a scope holding this incident and all of its alerts; the activity
+    # tab's comment form: over a scope holding the incident.
+    can_comment, can_change = incident_rights(request.user, incident)
+    context = {
+        "incident": incident,
+        "tab": tab,
+        "tabs": TABS,
+        "can_change": can_change,
+        "can_comment": can_comment,
+        "partly_visible": is_partly_visible(incident),
+        **tab_context,
+    }
     if request.htmx and request.htmx.target == "incident-tab":
         return render(request, f"incidents/tabs/{tab}.html", context)
     context.update(_manage_context(request.user, incident, can_change=can_change))
@@ -168,19 +179,27 @@ def incident_manage(request, pk: int):
         incident_update(incident_id=incident.pk, actor=request.user, **values)
     except OutOfScope as error:
         raise Http404("No such incident.") from error
-    except ValidationError as error:
-        errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-        incident.refresh_from_db()
+    except (BeyondScope, ValidationError) as error:
+        errors = _errors_of(error)
+        incident = _incident(request.user, pk, action="change")
+        can_change = not isinstance(error, BeyondScope)
         context = {
             "incident": incident,
-            **_manage_context(request.user, incident, can_change=True, errors=errors, values=request.POST),
+            "partly_visible": is_partly_visible(incident),
+            **_manage_context(request.user, incident, can_change=can_change, errors=errors, values=request.POST),
         }
         if request.htmx:
             return render(request, "incidents/partials/manage.html", context, status=422)
-        messages.error(request, " ".join(validation_messages(error)))
+        messages.error(request, " ".join(message for field in errors.values() for message in field))
         return redirect("incidents:detail", pk=incident.pk)
     messages.success(request, "Incident updated.")
     return _back_to(request, incident.pk, request.POST.get("tab"))
+
+
+def _errors_of(error: BeyondScope | ValidationError) -> dict[str, list[str]]:
+    if isinstance(error, BeyondScope):
+        return {"__all__": [str(error)]}
+    return error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
 
 
 def _manage_values(request) -> dict:

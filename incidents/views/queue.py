@@ -17,10 +17,11 @@ from incidents.choices import Classification, IncidentStatus
 from incidents.filters import FILTER_MARKER
 from incidents.incident_selectors import incident_queue, queue_timeline
 from incidents.queue_columns import COLUMNS, PREFERENCE_KEY, columns_from, reorder, rows_of
-from incidents.selectors import OutOfScope
+from incidents.selectors import BeyondScope, OutOfScope
 from incidents.services.incidents import bulk_apply, determinations_offered, incident_tag, incident_update
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from incidents.views.bulk import selected_ids, shared_values
+from incidents.visible_rollups import incidents_as_seen
 from portal.errors import validation_messages
 from portal.pagination import BoundedPaginator
 from portal.selectors import preference_get
@@ -48,7 +49,7 @@ def incident_queue_view(request):
     page = paginator.get_page(request.GET.get("page"))
     columns = columns_from(preference_get(request.user, PREFERENCE_KEY))
     context = {
-        "rows": rows_of(page.object_list, columns),
+        "rows": rows_of(incidents_as_seen(request.user, page.object_list), columns),
         "filterset": filterset,
         "form": filterset.form,
         "page": page,
@@ -152,6 +153,9 @@ def incident_merge(request):
         )
     except OutOfScope:
         messages.error(request, MERGE_SELECTION)
+        return _redirect(request, _back(request))
+    except BeyondScope as error:
+        messages.error(request, str(error))
         return _redirect(request, _back(request))
     except ValidationError as error:
         messages.error(request, " ".join(validation_messages(error)))

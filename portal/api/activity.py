@@ -16,6 +16,7 @@ from portal.api.pagination import KeysetPagination
 from portal.api.serializers import ActivityLogEntrySerializer
 from portal.filters import IdFilter, TimeFilter
 from portal.models import ActivityLogEntry
+from portal.scoping import restrict_activity
 from portal.selectors import activity_log
 
 __all__ = ("ActivityLogView",)
@@ -82,7 +83,8 @@ class ActivityLogView(ListAPIView):
     pagination_class = ActivityPagination
 
     def get_queryset(self):
-        return activity_log()  # ordered by the pagination, newest first
+        # Ordered by the pagination, newest first; a person scoped to device groups reads their entries only.
+        return restrict_activity(activity_log(), self.request.user)
 
     @extend_schema(
         operation_id="activity_list",

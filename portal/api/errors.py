@@ -9,8 +9,9 @@ field (`non_field_errors` for the request as a whole).
 
 Services' exceptions are translated here, so views call services without translating them: a Django
 ValidationError answers 400; an object that does not exist or is out of the caller's scope (ObjectDoesNotExist,
-incidents.selectors.OutOfScope) answers 404; a write based on an old version (portal.concurrency.StaleVersion)
-answers 412.
+incidents.selectors.OutOfScope) answers 404; a write the caller may see but not make (PermissionDenied, such as
+incidents.selectors.BeyondScope) answers 403 with its reason; a write based on an old version
+(portal.concurrency.StaleVersion) answers 412.
 """
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -70,7 +71,8 @@ def native_exception_handler(exc, context):
     elif isinstance(exc, (ObjectDoesNotExist, Http404)):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # A service's refusal says why (an incident holding alerts outside the caller's scope); a bare one does not.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, StaleVersion):
         exc = PreconditionFailed(str(exc))
     response = exception_handler(exc, context)

@@ -17,10 +17,9 @@ from incidents.choices import AlertStatus, Severity
 from incidents.incident_selectors import DEFAULT_FILTERS as INCIDENT_QUEUE_DEFAULTS
 from incidents.models import Alert, Entity, Incident
 from incidents.selectors import alerts_for, entities_for, incidents_for
-from permissions.catalogue import VIEW_SECURITY_DATA
 from permissions.selectors import assignments_of
 from portal.models import ActivityLogEntry, HomeCard
-from portal.scoping import data_scope
+from portal.scoping import restrict_activity
 from portal.selectors import activity_for
 
 __all__ = (
@@ -139,13 +138,4 @@ def recent_security_activity(user, *, limit: int = 10) -> list[ActivityLogEntry]
     about the incidents and alerts in their scope. Changes to roles, resources and settings are not security data:
     they stay in the audit views of their own sections.
     """
-    about_incidents, about_alerts = activity_for(Incident), activity_for(Alert)
-    if not data_scope(user, VIEW_SECURITY_DATA).all_data:
-        # Log entries name their object by id as text; compare them with the ids of the objects in scope.
-        about_incidents = about_incidents.filter(target_id__in=_text_ids(incidents_for(user)))
-        about_alerts = about_alerts.filter(target_id__in=_text_ids(alerts_for(user)))
-    return list((about_incidents | about_alerts)[:limit])
-
-
-def _text_ids(queryset):
-    return queryset.order_by().annotate(text_id=Cast("pk", CharField())).values("text_id")
+    return list(restrict_activity(activity_for(Incident) | activity_for(Alert), user)[:limit])
