@@ -45,13 +45,26 @@ def api_token_digest(secret: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, user, name: str, expires_at: datetime | None = None, actor=None) -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret; the secret is never stored and cannot be shown again."""
+def api_token_create(
+    *, user, name: str, expires_at: datetime | None = None, actor=None, using_token: ApiToken | None = None
+) -> tuple[ApiToken, str]:
+    """
+    Create a token and return it with its secret; the secret is never stored and cannot be shown again.
+
+    `using_token` is the API token the request authenticated with, if any. A token creates tokens for its own user
+    only, expiring no later than itself (and with it when `expires_at` is not given): otherwise a leaked token
+    could mint successors that outlive it, and its expiry would end nothing.
+    """
+    if using_token is not None:
+        _check_minted_for_own_user(using_token, user)
     name = _check_token_name(user, name)
     now = timezone.now()
-    expires_at = expires_at or now + DEFAULT_TOKEN_LIFETIME
+    if expires_at is None:
+        expires_at = using_token.expires_at if using_token is not None else now + DEFAULT_TOKEN_LIFETIME
     if expires_at > now + timedelta(days=TOKEN_MAX_LIFETIME_DAYS, minutes=1):
         raise ValidationError({"expires_at": f"A token lasts at most {TOKEN_MAX_LIFETIME_DAYS} days."})
+    if using_token is not None:
+        _check_outlived_by(using_token, expires_at, now)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -79,6 +92,27 @@ def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         activity_record(actor=actor, action="permissions.apitoken.revoked", target=token)
     return token
+
+
+def _check_minted_for_own_user(using_token: ApiToken, user) -> None:
+    if user.pk != using_token.user_id:
+        raise ValidationError(
+            {"user": "An API token creates tokens for its own user only: sign in to create one for someone else."}
+        )
+
+
+def _check_outlived_by(using_token: ApiToken, expires_at: datetime, now: datetime) -> None:
+    if expires_at > using_token.expires_at:
+        days_left = (using_token.expires_at - now).days
+        raise ValidationError(
+            {
+                "expires_at": (
+                    "A token created with an API token expires no later than the token used to create it "
+                    f"({using_token.expires_at:%Y-%m-%d %H:%M} UTC, in {days_left} days): ask for fewer days, leave "
+                    "the lifetime out to expire with it, or sign in to create a longer-lived token."
+                )
+            }
+        )
 
 
 def _check_token_name(user, name: str) -> str:

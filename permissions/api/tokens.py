@@ -1,7 +1,8 @@
 """
 /api/tokens/: API tokens. Everyone lists, creates and revokes their own; a holder of `permissions.manage_roles`
 also lists (`?whose=everyone`) and revokes everyone's and may create one for someone else. Someone else's token
-answers 404 to the others, as if it did not exist.
+answers 404 to the others, as if it did not exist. A request authenticated with a token creates tokens for that
+token's user only, expiring no later than it (the service's rule).
 
 The secret is in the answer to the creating POST and nowhere else (that answer is marked not to be cached); the
 digest is never shown. Revoking keeps the token's row, for the record: DELETE revokes, as POST .../revoke/ does.
@@ -23,7 +24,7 @@ from permissions import selectors, services
 from permissions.api.fields import ActiveUserField
 from permissions.catalogue import MANAGE_ROLES
 from permissions.models import ApiToken
-from permissions.services import TOKEN_MAX_LIFETIME_DAYS
+from permissions.services import DEFAULT_TOKEN_LIFETIME, TOKEN_MAX_LIFETIME_DAYS
 from portal.api.access import require_permission
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_example, error_response
@@ -32,7 +33,6 @@ __all__ = ("ApiTokenViewSet",)
 
 OWN, EVERYONE = "own", "everyone"
 FOR_SOMEONE_ELSE = "Creating a token for someone else"
-DEFAULT_LIFETIME_DAYS = 90
 
 
 def _manages_roles(user) -> bool:
@@ -64,19 +64,22 @@ class ApiTokenCreateSerializer(serializers.Serializer):
     # The service checks the name (not blank, at most 100 characters, unique per user) and says what is wrong.
     name = serializers.CharField(allow_blank=True, help_text="What the token is for, e.g. 'SIEM forwarder'.")
     expires_in_days = serializers.IntegerField(
-        default=DEFAULT_LIFETIME_DAYS,
+        required=False,
         min_value=1,
         max_value=TOKEN_MAX_LIFETIME_DAYS,
         error_messages={
             "min_value": "A token lasts at least 1 day.",
             "max_value": f"A token lasts at most {TOKEN_MAX_LIFETIME_DAYS} days.",
         },
-        help_text=f"From 1 to {TOKEN_MAX_LIFETIME_DAYS} days; {DEFAULT_LIFETIME_DAYS} unless given.",
+        help_text=(
+            f"From 1 to {TOKEN_MAX_LIFETIME_DAYS} days; {DEFAULT_TOKEN_LIFETIME.days} unless given. Asked with an API "
+            "token, the new token expires no later than that token, and with it unless given."
+        ),
     )
     user = ActiveUserField(
         required=False,
         allow_null=True,
-        help_text="Whose token: the user name of someone else (role managers only); yourself when left out.",
+        help_text="Whose token: the user name of someone else (role managers, signed in); yourself when left out.",
     )
 
 
@@ -122,7 +125,10 @@ NOT_FOUND = error_example(
     create=extend_schema(
         operation_id="tokens_create",
         summary="Create an API token",
-        description="The answer carries the secret: store it now, it cannot be shown again.",
+        description=(
+            "The answer carries the secret: store it now, it cannot be shown again. Asked with an API token, the new "
+            "token is for that token's user and expires no later than it; a later expiry or someone else answers 400."
+        ),
         request=ApiTokenCreateSerializer,
         responses={201: ApiTokenCreatedSerializer},
         examples=[
@@ -161,7 +167,7 @@ class ApiTokenViewSet(
         return selectors.tokens_for(user, everyone=_manages_roles(user))
 
     def _whose(self) -> str:
-        whose = self.request.query_params.get("whose", OWN)
+        whose = self.request.query_params.get("whose") or OWN
         if whose not in (OWN, EVERYONE):
             raise ValidationError({"whose": [f"Either {OWN} or {EVERYONE}."]})
         if whose == EVERYONE:
@@ -179,11 +185,13 @@ class ApiTokenViewSet(
         owner = values.get("user") or request.user
         if owner != request.user:
             require_permission(request.user, MANAGE_ROLES, doing=FOR_SOMEONE_ELSE)
+        days = values.get("expires_in_days")
         token, secret = services.api_token_create(
             user=owner,
             name=values["name"],
-            expires_at=timezone.now() + timedelta(days=values["expires_in_days"]),
+            expires_at=None if days is None else timezone.now() + timedelta(days=days),
             actor=request.user,
+            using_token=request.auth if isinstance(request.auth, ApiToken) else None,
         )
         response = Response({**ApiTokenSerializer(token).data, "secret": secret}, status=status.HTTP_201_CREATED)
         add_never_cache_headers(response)

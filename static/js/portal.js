@@ -10,10 +10,20 @@ function localizeTimes(root) {
     element.dataset.local = "1";
   });
 }
+// Bars sized by data (the queue's timeline) carry their height in percent as data-height: the
+// Content-Security-Policy refuses style attributes in the HTML, not styles set from here.
+function sizeBars(root) {
+  root.querySelectorAll("[data-height]").forEach((bar) => {
+    bar.style.height = `${Number(bar.dataset.height) || 0}%`;
+  });
+}
 
 document.addEventListener("DOMContentLoaded", () => {
   localizeTimes(document);
   document.body.addEventListener("htmx:afterSettle", (event) => localizeTimes(event.detail.elt));
+  sizeBars(document);
+  // The timeline replaces its placeholder (an outerHTML swap), so look from its parent.
+  document.body.addEventListener("htmx:afterSettle", (event) => sizeBars(event.detail.elt.parentElement || document));
   // The attack-story graph: pointing at an alert or an entity lights the edges that tie it to the others.
   const lightEdges = (event, on) => {
     const node = event.target.closest?.(".story-graph .node");

@@ -1,4 +1,7 @@
-"""Playwright drives Debian's Chromium (never a downloaded browser) against pytest-django's live server."""
+"""
+Playwright drives Debian's Chromium (never a downloaded browser) against pytest-django's live server. Every browser
+test also checks that nothing on the pages it visits breaks the Content-Security-Policy.
+"""
 
 import os
 from importlib import import_module
@@ -24,6 +27,32 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+# Chromium logs each refusal to the console ("Applying inline style violates the following Content Security Policy
+# directive ..."); the page's securitypolicyviolation events are logged too, so that a refusal counts even where
+# Chromium words it differently.
+CSP_VIOLATION = "Content Security Policy"
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`Content Security Policy violation: ${event.effectiveDirective} refused ${event.blockedURI}`
+    + ` at ${event.sourceFile}:${event.lineNumber} (${event.sample})`);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_content_security_policy_violations(context):
+    violations = []
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+
+    def record(message):
+        if CSP_VIOLATION in message.text:
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", record)
+    yield
+    assert not violations, "The pages broke the Content-Security-Policy:\n" + "\n".join(violations)
 
 
 @pytest.fixture
