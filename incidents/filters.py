@@ -26,7 +26,7 @@ from incidents.choices import (
     Severity,
 )
 from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
-from incidents.selectors import entities_for
+from incidents.selectors import entities_for, incidents_of_seen_severity, incidents_seen_where
 from permissions.selectors import device_groups_for
 from portal.filters import TimeFilter
 
@@ -127,6 +127,7 @@ class _QueueFilterSet(django_filters.FilterSet):
 
 
 class IncidentFilterSet(_QueueFilterSet):
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, method="filter_severity", distinct=False)
     status = _multiple(IncidentStatus.choices)
     service_source = django_filters.MultipleChoiceFilter(
         choices=ServiceSource.choices, method="filter_array", distinct=False
@@ -144,17 +145,28 @@ class IncidentFilterSet(_QueueFilterSet):
         model = Incident
         fields = []
 
+    # The filters on what an incident derives from its alerts find, for a reader scoped to device groups, the
+    # incidents whose alerts in their scope match (incidents.selectors.incidents_seen_where): an incident holding
+    # alerts they cannot see is never found by those alerts' severity, sources, categories or titles.
+
+    def filter_severity(self, queryset, name, value):
+        if not value:
+            return queryset
+        return incidents_of_seen_severity(self._user(), queryset, value)
+
     def filter_array(self, queryset, name, value):
         if not value:
             return queryset
         field = {"service_source": "service_sources", "detection_source": "detection_sources"}[name]
-        return queryset.filter(**{f"{field}__overlap": list(value)})
+        stored = Q(**{f"{field}__overlap": list(value)})
+        return queryset.filter(incidents_seen_where(self._user(), stored=stored, alerts=Q(**{f"{name}__in": value})))
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(custom_tags__contains=[value.strip()])
 
     def filter_category(self, queryset, name, value):
-        return queryset.filter(categories__contains=[value.strip()])
+        stored, alerts = Q(categories__contains=[value.strip()]), Q(category=value.strip())
+        return queryset.filter(incidents_seen_where(self._user(), stored=stored, alerts=alerts))
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
@@ -172,7 +184,13 @@ class IncidentFilterSet(_QueueFilterSet):
         if entity_ids:
             condition = Q(pk__in=IncidentEntity.objects.filter(entity_id__in=entity_ids).values("incident_id"))
         else:
-            condition = Q(display_name__icontains=value)
+            # An automatic name is made of its alerts' titles: a scoped reader's search reads the titles they see.
+            automatic = incidents_seen_where(
+                self._user(), stored=Q(display_name__icontains=value), alerts=Q(title__icontains=value)
+            )
+            condition = Q(display_name_is_custom=True, display_name__icontains=value) | (
+                Q(display_name_is_custom=False) & automatic
+            )
         # isdecimal, not isdigit: "²" is a digit that int() refuses.
         if value.lstrip("#").isdecimal():
             condition |= Q(pk=int(value.lstrip("#")))

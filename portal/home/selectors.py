@@ -16,7 +16,7 @@ from guardian.models import GroupObjectPermission
 from incidents.choices import AlertStatus, Severity
 from incidents.incident_selectors import DEFAULT_FILTERS as INCIDENT_QUEUE_DEFAULTS
 from incidents.models import Alert, Entity, Incident
-from incidents.selectors import alerts_for, entities_for, incidents_for
+from incidents.selectors import alerts_for, entities_for, incidents_for, with_seen_severity
 from permissions.selectors import assignments_of
 from portal.models import ActivityLogEntry, HomeCard
 from portal.scoping import restrict_activity
@@ -69,15 +69,15 @@ def granted_cards(user, *, key: str | None = None):
 
 
 def open_incidents_by_severity(user) -> dict[str, int]:
-    """How many open incidents the user may see, by severity (one query)."""
-    return dict(
-        incidents_for(user)
-        .filter(status__in=OPEN_INCIDENT_STATUSES)
+    """How many open incidents the user may see, by the severity they see (one query)."""
+    counts = (
+        with_seen_severity(user, incidents_for(user).filter(status__in=OPEN_INCIDENT_STATUSES))
         .order_by()
-        .values_list("severity")
+        .values_list("seen_severity_rank")
         .annotate(count=Count("id"))
-        .values_list("severity", "count")
+        .values_list("seen_severity_rank", "count")
     )
+    return {Severity.values[rank]: count for rank, count in counts if rank is not None}
 
 
 def assigned_incidents(user, *, limit: int = 5) -> tuple[int, list[Incident]]:

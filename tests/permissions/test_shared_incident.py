@@ -361,3 +361,36 @@ def test_evidence_of_devices_in_other_device_groups_is_left_out_everywhere(clien
         assert "lsass-dumper" not in text
     everything = api_for(UserFactory(username="all", is_superuser=True)).get(f"/api/alerts/{alert.pk}/evidence/")
     assert len(everything.json()["results"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "they_find", "all_data_finds"),
+    [
+        ({"severity": "high"}, False, True),
+        ({"severity": "medium"}, True, False),
+        ({"category": "CredentialAccess"}, False, True),
+        ({"category": "Execution"}, True, True),
+        ({"service_source": "microsoftDefenderForIdentity"}, False, True),
+        ({"service_source": "microsoftDefenderForEndpoint"}, True, True),
+        ({"q": "Multi-stage"}, False, True),  # the stored name, made from every alert
+        ({"q": "PowerShell"}, True, False),  # the title of the alert they see, which their name is made of
+    ],
+)
+def test_filters_find_the_shared_incident_only_by_the_alerts_they_may_see(
+    client, world, branch, admin_user, query, they_find, all_data_finds
+):
+    over_api = api_for(branch).get("/api/incidents/", query)
+    client.force_login(branch)
+    queue = client.get(reverse("incidents:queue"), {**query, "status": "active"}).content.decode()
+    everything = api_for(admin_user).get("/api/incidents/", query)
+
+    assert (world.incident.pk in [row["id"] for row in over_api.json()["results"]]) is they_find
+    assert (reverse("incidents:detail", args=[world.incident.pk]) in queue) is they_find
+    assert (world.incident.pk in [row["id"] for row in everything.json()["results"]]) is all_data_finds
+
+
+def test_the_home_card_counts_the_shared_incident_by_the_severity_they_see(world, branch, admin_user):
+    from portal.home.selectors import open_incidents_by_severity
+
+    assert open_incidents_by_severity(branch) == {"medium": 1}
+    assert open_incidents_by_severity(admin_user) == {"high": 1}
