@@ -128,7 +128,13 @@ def alert(
 
 
 def demo_alerts(now: datetime) -> list[dict]:
-    return [*_phishing_to_lateral_movement(now), *_ransomware(now), *_business_email_compromise(now), *_noise(now)]
+    return [
+        *_phishing_to_lateral_movement(now),
+        *_ransomware(now),
+        *_business_email_compromise(now),
+        *_shared_admin_account(now),
+        *_noise(now),
+    ]
 
 
 def _phishing_to_lateral_movement(now: datetime) -> list[dict]:
@@ -339,6 +345,54 @@ def _business_email_compromise(now: datetime) -> list[dict]:
             severity="medium",
             techniques=["T1534"],
             evidence=[mailbox("ian.shaw@corp.example", "Ian Shaw"), cfo],
+        ),
+    ]
+
+
+def _shared_admin_account(now: datetime) -> list[dict]:
+    """
+    One incident across two device groups: an IT account misused on a branch workstation, then on a domain
+    controller, and signing in from afar. The `branch` demo account sees the first alert only, and may not change
+    the incident (it also holds alerts outside Branch offices), only move that alert to a new incident.
+    """
+    start = now - timedelta(hours=5)
+    workstation = ("ws-lds-002", "f60718293a4b5c6d7e8f90a1b2c3d4e5f6071829", "Branch offices", "Windows11")
+    controller = ("dc02", "0718293a4b5c6d7e8f90a1b2c3d4e5f607182930", "Servers", "WindowsServer2022")
+    it_ops = user("it-ops@corp.example", "IT operations account")
+    return [
+        alert(
+            "da638659865000000001_-1",
+            "Suspicious PowerShell download cradle",
+            at=start,
+            source="microsoftDefenderForEndpoint",
+            detection="microsoftDefenderForEndpoint",
+            category="Execution",
+            severity="medium",
+            techniques=["T1059.001"],
+            evidence=[device(*workstation), it_ops],
+        ),
+        alert(
+            "da638659865000000002_-1",
+            "Credential dumping from LSASS memory on a domain controller",
+            at=start + timedelta(minutes=40),
+            source="microsoftDefenderForEndpoint",
+            detection="microsoftDefenderForEndpoint",
+            category="CredentialAccess",
+            severity="high",
+            techniques=["T1003.001"],
+            evidence=[device(*controller), it_ops],
+            actions="Reset the account's password twice, and review the domain controller's logons.",
+        ),
+        alert(
+            "ad638659865000000003",
+            "Atypical travel",
+            at=start + timedelta(hours=1),
+            source="azureAdIdentityProtection",
+            detection="azureAdIdentityProtection",
+            category="InitialAccess",
+            severity="medium",
+            techniques=["T1078"],
+            evidence=[it_ops, ip("203.0.113.77", "BR")],
         ),
     ]
 

@@ -4,7 +4,8 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from incidents.models import Alert, DeviceGroup, Entity, Incident
-from incidents.selectors import entities_for
+from incidents.selectors import alerts_beyond_scope, entities_for, incidents_for
+from incidents.visible_rollups import incidents_as_seen
 from portal import embedded
 from portal.demo import DEMO_ACCOUNTS
 
@@ -17,7 +18,7 @@ def test_seed_demo_builds_the_estate_and_one_account_per_role(settings, capsys):
 
     assert DeviceGroup.objects.count() == 4
     devices = Entity.objects.filter(kind="device")
-    assert devices.count() == 12
+    assert devices.count() == 14
     assert not devices.filter(device_group__isnull=True).exists()
     assert Entity.objects.filter(kind="user", key="alice.ward@corp.example").exists()
     for account in DEMO_ACCOUNTS:
@@ -32,7 +33,7 @@ def test_seed_demo_builds_the_estate_and_one_account_per_role(settings, capsys):
     branch_devices = Entity.objects.filter(kind="device", device_group__name="Branch offices")
     assert set(entities_for(branch).filter(kind="device")) == set(branch_devices)
     output = capsys.readouterr().out
-    assert "16 new demo alerts" in output
+    assert "19 new demo alerts" in output
     assert "0 new demo alerts" in output  # the second run re-sends nothing
 
 
@@ -45,8 +46,8 @@ def test_seed_demo_builds_each_attack_story_into_its_own_incident(settings):
         incident.display_name: incident
         for incident in Incident.objects.filter(alerts_total__gt=1).prefetch_related("alerts")
     }
-    assert len(stories) == 3
-    phishing = next(i for name, i in stories.items() if "Execution" in name)
+    assert len(stories) == 4
+    phishing = next(i for i in stories.values() if "T1566.002" in i.mitre_techniques)
     assert phishing.display_name.startswith("Multi-stage incident involving Initial access")
     assert phishing.display_name.endswith("on multiple endpoints reported by multiple sources")
     assert phishing.alerts_total == 6
@@ -59,6 +60,15 @@ def test_seed_demo_builds_each_attack_story_into_its_own_incident(settings):
         "microsoftDefenderForCloudApps",
         "microsoftDefenderForOffice365",
     }
+    # One story spans two device groups, joined by the account it shares: `branch` sees one alert of its three and may
+    # not change the incident.
+    shared = Incident.objects.get(alerts__title="Credential dumping from LSASS memory on a domain controller")
+    assert shared.alerts_total == 3
+    assert {g.name for g in DeviceGroup.objects.filter(pk__in=shared.device_group_ids)} == {"Branch offices", "Servers"}
+    branch = authenticate(username="branch", password="vigil-demo-branch")
+    seen = incidents_as_seen(branch, [incidents_for(branch).get(pk=shared.pk)])[0]
+    assert (seen.alerts_visible, seen.severity) == (1, "medium")
+    assert alerts_beyond_scope(branch, [shared.pk]) == {shared.pk}
     # The background noise stays in single-alert incidents named after their alert.
     singles = Incident.objects.filter(alerts_total=1)
     assert singles.count() == 4
