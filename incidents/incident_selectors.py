@@ -13,7 +13,14 @@ from django.utils import timezone
 from incidents.filters import FilterRequest, IncidentFilterSet, with_defaults
 from incidents.models import Comment, Evidence, Incident, IncidentEntity
 from incidents.queue_columns import order_by
-from incidents.selectors import alerts_beyond_scope, alerts_for, entities_for, evidence_visible_to, incidents_for
+from incidents.selectors import (
+    alerts_beyond_scope,
+    alerts_for,
+    entities_for,
+    evidence_visible_to,
+    incidents_for,
+    with_seen_severity,
+)
 from incidents.visible_rollups import incidents_as_seen
 from portal.scoping import restrict_activity
 from portal.selectors import activity_for
@@ -39,7 +46,7 @@ DEFAULT_FILTERS = {"status": ["active", "inProgress"], "severity": ["high", "med
 def incident_queue(user, params):
     """(filterset, the effective sort, the ordered queryset) for the queue's query string."""
     data, _ = with_defaults(IncidentFilterSet, params, DEFAULT_FILTERS)
-    base = incidents_for(user).exclude(status="redirected")
+    base = with_seen_severity(user, incidents_for(user).exclude(status="redirected"))
     filterset = IncidentFilterSet(data, queryset=base, request=FilterRequest(user))
     sort, ordering = order_by(params.get("sort"))
     rows = filterset.qs.order_by(*ordering) if filterset.is_valid() else base.none()

@@ -93,7 +93,8 @@ SORTS = {
     "first_activity": ("first_activity", "id"),
     "last_activity": ("last_activity", "id"),
     "created": ("created_at", "id"),
-    "severity": ("severity_rank", "last_update", "id"),
+    # The severity the reader sees (incidents.selectors.with_seen_severity annotates the queue's rows with it).
+    "severity": ("seen_severity_rank", "last_update", "id"),
 }
 DEFAULT_SORT = "-last_update"
 

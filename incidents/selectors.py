@@ -12,7 +12,20 @@ such an incident only when their scope covers every one of its alerts (`alerts_b
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Case, CharField, Count, Exists, F, Max, OuterRef, Q, SmallIntegerField, Subquery, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    SmallIntegerField,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce
 
 from incidents.choices import EntityKind, Severity
@@ -35,6 +48,7 @@ __all__ = (
     "incidents_of_seen_severity",
     "incidents_seen_where",
     "incidents_to_change",
+    "with_seen_rollups",
     "with_seen_severity",
 )
 
@@ -157,6 +171,29 @@ def with_seen_severity(user, incidents):
             default=Subquery(highest_visible),
             output_field=SmallIntegerField(),
         )
+    )
+
+
+def with_seen_rollups(user, incidents):
+    """
+    `incidents` annotated with what `user` sees of them, for filtering and sorting in SQL: `seen_severity_rank` and
+    `seen_severity` (`with_seen_severity`), and `seen_display_name` — the name, or None for a partly visible incident's
+    automatic name, which only incidents.visible_rollups can make (a filter on it then never matches, rather than
+    match the alerts the reader cannot see).
+    """
+    incidents = with_seen_severity(user, incidents)
+    if data_scope(user, VIEW_SECURITY_DATA).all_data:
+        return incidents.annotate(seen_severity=F("severity"), seen_display_name=F("display_name"))
+    return incidents.annotate(
+        seen_severity=Case(
+            *(When(seen_severity_rank=rank, then=Value(value)) for rank, value in enumerate(Severity.values)),
+            output_field=CharField(),
+        ),
+        seen_display_name=Case(
+            When(Q(display_name_is_custom=True) | _wholly_visible(user), then=F("display_name")),
+            default=Value(None),
+            output_field=CharField(),
+        ),
     )
 
 

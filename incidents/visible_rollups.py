@@ -24,7 +24,7 @@ from incidents.services.rollups import alert_rollups
 from permissions.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 
-__all__ = ("incidents_as_seen", "is_partly_visible")
+__all__ = ("alerts_with_incidents_as_seen", "incidents_as_seen", "is_partly_visible")
 
 
 def is_partly_visible(incident: Incident) -> bool:
@@ -43,19 +43,29 @@ def incidents_as_seen(user, incidents: list[Incident]) -> list[Incident]:
         incident.alerts_visible = incident.alerts_total
     if not incidents or data_scope(user, VIEW_SECURITY_DATA).all_data:
         return incidents
-    by_pk = {incident.pk: incident for incident in incidents}
+    by_pk = defaultdict(list)  # one incident may come as several instances (the incidents of a list of alerts)
+    for incident in incidents:
+        by_pk[incident.pk].append(incident)
     visible = defaultdict(list)
     for incident_id, alert_id in alerts_for(user).filter(incident_id__in=by_pk).values_list("incident_id", "pk"):
         visible[incident_id].append(alert_id)
-    partly = {pk: incident for pk, incident in by_pk.items() if len(visible[pk]) < incident.alerts_total}
+    partly = [pk for pk, instances in by_pk.items() if len(visible[pk]) < instances[0].alerts_total]
     if not partly:
         return incidents
     alert_ids = [alert_id for pk in partly for alert_id in visible[pk]]
-    rollups = alert_rollups(list(partly), alert_ids=alert_ids)
+    rollups = alert_rollups(partly, alert_ids=alert_ids)
     assets, device_groups = _visible_assets(user, alert_ids)
-    for pk, incident in partly.items():
-        _apply(incident, rollups.get(pk), assets.get(pk, {}), device_groups.get(pk, set()), len(visible[pk]))
+    for pk in partly:
+        for incident in by_pk[pk]:
+            _apply(incident, rollups.get(pk), assets.get(pk, {}), device_groups.get(pk, set()), len(visible[pk]))
     return incidents
+
+
+def alerts_with_incidents_as_seen(user, alerts):
+    """The same alerts, their incidents (already read with them: select_related) as `user` sees them."""
+    alerts = list(alerts)
+    incidents_as_seen(user, [alert.incident for alert in alerts if alert.incident_id])
+    return alerts
 
 
 def _visible_assets(user, alert_ids: list[int]) -> tuple[dict[int, dict[str, int]], dict[int, set[int]]]:

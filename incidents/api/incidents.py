@@ -32,7 +32,7 @@ from incidents.api.serializers import (
 from incidents.filters import AlertFilterSet, IncidentFilterSet
 from incidents.incident_selectors import incident_alerts
 from incidents.models import Alert
-from incidents.selectors import OutOfScope, incidents_for
+from incidents.selectors import OutOfScope, incidents_for, with_seen_severity
 from incidents.services.incidents import incident_update, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from portal.api.schema import error_response
@@ -74,7 +74,7 @@ class IncidentViewSet(VersionedRetrieveMixin, mixins.ListModelMixin, SecurityDat
     version_of = staticmethod(incident_version)
 
     def get_queryset(self):
-        return incidents_for(self.request.user)
+        return with_seen_severity(self.request.user, incidents_for(self.request.user))
 
     @extend_schema(
         operation_id="incidents_partial_update",

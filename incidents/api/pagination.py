@@ -11,8 +11,9 @@ class IncidentPagination(KeysetPagination):
         "last_update": ("last_update", "id"),
         "-created_at": ("-created_at", "-id"),
         "created_at": ("created_at", "id"),
-        "-severity": ("-severity_rank", "-last_update", "-id"),
-        "severity": ("severity_rank", "-last_update", "-id"),
+        # The severity the caller sees (the viewset annotates it: incidents.selectors.with_seen_severity).
+        "-severity": ("-seen_severity_rank", "-last_update", "-id"),
+        "severity": ("seen_severity_rank", "-last_update", "-id"),
     }
     default_ordering = "-last_update"
 

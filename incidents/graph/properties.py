@@ -5,7 +5,7 @@ representations all read this one catalogue, so a property is spelled the same e
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 
@@ -29,6 +29,7 @@ __all__ = (
     "DETERMINATION_OUT",
     "EVOLVABLE",
     "INCIDENT_PROPERTIES",
+    "SEEN_INCIDENT_PROPERTIES",
     "UNKNOWN_FUTURE_VALUE",
     "GraphProperty",
     "Kind",
@@ -141,6 +142,14 @@ INCIDENT_PROPERTIES = _catalogue(
     _string("displayName", "display_name"),
     GraphProperty("customTags", "custom_tags", Kind.TAGS),
 )
+
+# For a reader scoped to device groups, what an incident derives from its alerts is filtered and sorted as they see
+# it (incidents.selectors.with_seen_rollups annotates the queryset with these fields).
+SEEN_INCIDENT_PROPERTIES = {
+    **INCIDENT_PROPERTIES,
+    "severity": replace(INCIDENT_PROPERTIES["severity"], field="seen_severity", order_by="seen_severity_rank"),
+    "displayName": replace(INCIDENT_PROPERTIES["displayName"], field="seen_display_name", order_by="seen_display_name"),
+}
 
 ALERT_PROPERTIES = _catalogue(
     *_SHARED,

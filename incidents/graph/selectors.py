@@ -11,7 +11,7 @@ scan of every incident and alert of the tenant.
 from django.db.models import Prefetch, QuerySet
 
 from incidents.models import Alert, Comment, Incident
-from incidents.selectors import alerts_for, evidence_visible_to, incidents_for
+from incidents.selectors import alerts_for, evidence_visible_to, incidents_for, with_seen_rollups
 
 __all__ = ("graph_alert_comments", "graph_alerts", "graph_incident_comments", "graph_incidents")
 
@@ -37,12 +37,15 @@ def graph_alerts(user) -> QuerySet[Alert]:
 
 
 def graph_incidents(user, *, with_alerts: bool = False) -> QuerySet[Incident]:
-    """Incidents in scope, each with `graph_comments` (oldest first) and, `with_alerts`, `graph_alerts`."""
+    """
+    Incidents in scope, each with `graph_comments` (oldest first) and, `with_alerts`, `graph_alerts`; annotated with
+    what the user sees of them (`with_seen_rollups`), which `$filter` and `$orderby` read for a scoped reader.
+    """
     prefetches = [Prefetch("comments", queryset=_oldest_first(), to_attr="graph_comments")]
     if with_alerts:
         alerts = graph_alerts(user).order_by("created_at", "id")
         prefetches.append(Prefetch("alerts", queryset=alerts, to_attr="graph_alerts"))
-    return incidents_for(user).prefetch_related(*prefetches)
+    return with_seen_rollups(user, incidents_for(user)).prefetch_related(*prefetches)
 
 
 def graph_incident_comments(user, incident_id: int) -> QuerySet[Comment]:

@@ -7,6 +7,7 @@ services (same rules, same activity log, same scope as the portal), and every er
 (incidents.graph.base.GraphView).
 """
 
+from dataclasses import replace
 from functools import partial
 
 from rest_framework.exceptions import NotFound
@@ -16,7 +17,7 @@ from incidents.graph import openapi
 from incidents.graph.base import GraphView, graph_pk, graph_response
 from incidents.graph.changes import alert_changes, comment_text, incident_changes
 from incidents.graph.odata import ListSpec, item_options, list_query, no_options
-from incidents.graph.properties import ALERT_PROPERTIES, INCIDENT_PROPERTIES
+from incidents.graph.properties import ALERT_PROPERTIES, INCIDENT_PROPERTIES, SEEN_INCIDENT_PROPERTIES
 from incidents.graph.selectors import graph_alert_comments, graph_alerts, graph_incident_comments, graph_incidents
 from incidents.graph.serializers import GraphContext, alert_json, comment_json, incident_json
 from incidents.services.incidents import (
@@ -27,6 +28,8 @@ from incidents.services.incidents import (
     incident_version,
 )
 from incidents.visible_rollups import incidents_as_seen
+from permissions.catalogue import VIEW_SECURITY_DATA
+from portal.scoping import data_scope
 
 __all__ = (
     "AlertCommentsView",
@@ -43,6 +46,8 @@ INCIDENTS = ListSpec(
     default_ordering=(("lastUpdateDateTime", True),),
     expandable=frozenset({"alerts"}),
 )
+# A reader scoped to device groups filters and sorts incidents by what they see of them.
+SEEN_INCIDENTS = replace(INCIDENTS, properties=SEEN_INCIDENT_PROPERTIES)
 ALERTS = ListSpec(noun="alerts", properties=ALERT_PROPERTIES, default_ordering=(("createdDateTime", True),))
 
 
@@ -68,7 +73,8 @@ class IncidentListView(GraphView):
         return incidents_as_seen(self.request.user, rows)
 
     def get(self, request):
-        query = list_query(request.query_params, INCIDENTS)
+        spec = INCIDENTS if data_scope(request.user, VIEW_SECURITY_DATA).all_data else SEEN_INCIDENTS
+        query = list_query(request.query_params, spec)
         with_alerts = "alerts" in query.expand
         return self.page_answer(
             query,

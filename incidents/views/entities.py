@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from incidents import page_selectors
 from incidents.choices import EntityKind, EvidenceVerdict
-from incidents.visible_rollups import incidents_as_seen
+from incidents.visible_rollups import alerts_with_incidents_as_seen, incidents_as_seen
 from portal.pagination import BoundedPaginator
 
 __all__ = ("entity_detail",)
@@ -46,7 +46,7 @@ def entity_detail(request, pk: int):
     alerts_page = BoundedPaginator(page_selectors.entity_alerts(request.user, entity), ALERTS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    alerts = list(alerts_page.object_list)
+    alerts = alerts_with_incidents_as_seen(request.user, alerts_page.object_list)
     for alert in alerts:
         verdict = alert.entity_verdict
         alert.entity_verdict_label = EvidenceVerdict(verdict).label if verdict in EvidenceVerdict.values else verdict

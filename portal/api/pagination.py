@@ -54,7 +54,7 @@ class KeysetPagination(pagination.BasePagination):
         backwards = False
         fields = self.orderings[self.ordering]
         if cursor is not None:
-            values, backwards = self._decode(cursor, queryset.model)
+            values, backwards = self._decode(cursor, queryset)
             queryset = queryset.filter(self._beyond(values, backwards=backwards))
         if backwards:
             fields = tuple(name[1:] if name.startswith("-") else f"-{name}" for name in fields)
@@ -113,7 +113,7 @@ class KeysetPagination(pagination.BasePagination):
         }
         return base64.urlsafe_b64encode(json.dumps(document, separators=(",", ":")).encode()).decode().rstrip("=")
 
-    def _decode(self, cursor: str, model) -> tuple[list, bool]:
+    def _decode(self, cursor: str, queryset) -> tuple[list, bool]:
         invalid = ValidationError({self.cursor_query_param: ["This cursor is not one this list gave out."]})
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -135,7 +135,7 @@ class KeysetPagination(pagination.BasePagination):
         if not isinstance(values, list) or len(values) != len(keys) or not isinstance(backwards, bool):
             raise invalid
         try:
-            parsed = [_key_value(model, name, value) for (name, _), value in zip(keys, values, strict=True)]
+            parsed = [_key_value(queryset, name, value) for (name, _), value in zip(keys, values, strict=True)]
         except (DjangoValidationError, TypeError, ValueError, OverflowError) as error:
             raise invalid from error
         if any(value is None for value in parsed):
@@ -196,13 +196,14 @@ class KeysetPagination(pagination.BasePagination):
         }
 
 
-def _key_value(model, name: str, value):
+def _key_value(queryset, name: str, value):
     """
-    A cursor's value for the key `name`, as the model field stores it (a generated column as its output field).
-    Times carry their offset, as cursors are made, and are compared in UTC: PostgreSQL refuses the offsets beyond
-    ±15:59 that a forged cursor may carry.
+    A cursor's value for the key `name`, as the model field stores it (a generated column or an annotation of the
+    queryset as its output field). Times carry their offset, as cursors are made, and are compared in UTC:
+    PostgreSQL refuses the offsets beyond ±15:59 that a forged cursor may carry.
     """
-    field = model._meta.get_field(name)
+    annotation = queryset.query.annotations.get(name)
+    field = annotation.output_field if annotation is not None else queryset.model._meta.get_field(name)
     value = (field.output_field if isinstance(field, GeneratedField) else field).to_python(value)
     if not isinstance(value, datetime):
         return value

@@ -17,6 +17,7 @@ from incidents.choices import AlertStatus, Severity
 from incidents.incident_selectors import DEFAULT_FILTERS as INCIDENT_QUEUE_DEFAULTS
 from incidents.models import Alert, Entity, Incident
 from incidents.selectors import alerts_for, entities_for, incidents_for, with_seen_severity
+from incidents.visible_rollups import incidents_as_seen
 from permissions.selectors import assignments_of
 from portal.models import ActivityLogEntry, HomeCard
 from portal.scoping import restrict_activity
@@ -83,7 +84,7 @@ def open_incidents_by_severity(user) -> dict[str, int]:
 def assigned_incidents(user, *, limit: int = 5) -> tuple[int, list[Incident]]:
     """(how many open incidents are assigned to the user, the most recently updated of them) — two queries."""
     mine = incidents_for(user).filter(assigned_to=user.get_username(), status__in=OPEN_INCIDENT_STATUSES)
-    return mine.count(), list(mine.order_by("-last_update", "-id")[:limit])
+    return mine.count(), incidents_as_seen(user, mine.order_by("-last_update", "-id")[:limit])
 
 
 def alerts_per_day(user, *, days: int = 7) -> tuple[datetime, dict]:

@@ -394,3 +394,49 @@ def test_the_home_card_counts_the_shared_incident_by_the_severity_they_see(world
 
     assert open_incidents_by_severity(branch) == {"medium": 1}
     assert open_incidents_by_severity(admin_user) == {"high": 1}
+
+
+@pytest.mark.parametrize(
+    ("odata_filter", "they_find", "all_data_finds"),
+    [
+        ("severity eq 'high'", False, True),
+        ("severity eq 'medium'", True, False),
+        ("startswith(displayName, 'Multi-stage')", False, True),
+    ],
+)
+def test_graph_filters_read_the_shared_incident_as_they_see_it(
+    world, branch, admin_user, odata_filter, they_find, all_data_finds
+):
+    def found(user):
+        answer = bearer_for(user).get("/v1.0/security/incidents", {"$filter": odata_filter})
+        assert answer.status_code == 200, answer.content
+        return str(world.incident.pk) in [row["id"] for row in answer.json()["value"]]
+
+    assert found(branch) is they_find
+    assert found(admin_user) is all_data_finds
+
+
+def test_graph_sorts_the_shared_incident_by_the_severity_they_see(world, branch, own_incident):
+    # Stored, the shared incident is high (its hidden alerts) and sorts first; as branch sees it, it is low.
+    Alert.objects.filter(pk=world.branch_alert.pk).update(severity="low")
+    Incident.objects.filter(pk=own_incident.pk).update(severity="medium", severity_is_custom=True)
+
+    rows = bearer_for(branch).get("/v1.0/security/incidents", {"$orderby": "severity desc"}).json()["value"]
+
+    assert [(row["id"], row["severity"]) for row in rows] == [
+        (str(own_incident.pk), "medium"),
+        (str(world.incident.pk), "low"),
+    ]
+
+
+def test_the_queue_and_the_api_sort_the_shared_incident_by_the_severity_they_see(client, world, branch, own_incident):
+    Alert.objects.filter(pk=world.branch_alert.pk).update(severity="low")
+    Incident.objects.filter(pk=own_incident.pk).update(severity="medium", severity_is_custom=True)
+    expected = [own_incident.pk, world.incident.pk]
+
+    over_api = api_for(branch).get("/api/incidents/", {"ordering": "-severity"}).json()["results"]
+    client.force_login(branch)
+    queue = client.get(reverse("incidents:queue"), {"sort": "-severity", "status": "active"})
+
+    assert [row["id"] for row in over_api] == expected
+    assert [incident.pk for incident, _ in queue.context["rows"]] == expected
