@@ -283,6 +283,16 @@ def test_the_incident_page_says_how_many_alerts_they_see_and_shows_nothing_of_th
     queue = client.get(reverse("incidents:queue")).content.decode()
     assert world.branch_alert.title in queue
     _assert_only_the_branch_alert_shows(queue, world)
+    # The pages that name an alert's incident name it as they see it too.
+    for page in (
+        client.get(reverse("incidents:alert_detail", args=[world.branch_alert.pk])),
+        client.get(reverse("incidents:entity", args=[world.account.pk])),
+        client.get(reverse("incidents:entity", args=[world.workstation.pk])),
+    ):
+        text = page.content.decode()
+        assert f"{world.incident.pk}" in text
+        assert "Multi-stage" not in text  # the stored name, made from every alert
+        _assert_only_the_branch_alert_shows(text, world)
 
 
 def test_activity_about_alerts_they_cannot_see_is_left_out(world, branch):
