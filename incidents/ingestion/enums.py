@@ -14,7 +14,9 @@ def normalize_enum(value, choices: type[models.TextChoices], *, aliases=None) ->
     if candidate is None and aliases:
         candidate = {alias.lower(): target for alias, target in aliases.items()}.get(value.strip().lower())
     if candidate is None:
-        raise ValueError(f"{value!r} is not one of: {', '.join(choices.values)}")
+        # The start of the value is enough to recognise it; a broken source may send thousands of characters.
+        shown = repr(value) if len(value) <= 40 else f"{value[:40]!r}…"
+        raise ValueError(f"{shown} is not one of: {', '.join(choices.values)}")
     return str(candidate)
 
 

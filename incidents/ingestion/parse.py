@@ -3,6 +3,9 @@ Validation of one Graph alerts_v2 object into a ParsedAlert, or the errors that 
 
 Accepts Graph's camelCase enum values and PascalCase ones; keeps every evidence item, including types this module
 does not know (stored with their @odata.type and no entity).
+
+Whatever reaches a bounded column is checked here, against the model's own limits: a parsed alert always stores.
+Entity records bound themselves (entities.EntityRecord); an error they raise is reported at the field it came from.
 """
 
 import json
@@ -28,6 +31,7 @@ from incidents.choices import (
 from incidents.ingestion import entities
 from incidents.ingestion.entities import EntityRecord
 from incidents.ingestion.enums import normalize_enum
+from incidents.models import Alert, Evidence
 
 __all__ = ("EvidenceRecord", "ParsedAlert", "parse_alert")
 
@@ -35,6 +39,21 @@ GRAPH_EVIDENCE_NAMESPACE = "#microsoft.graph.security."
 MITRE_TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?$")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# Text columns have no limit of their own; these keep one alert's text to what a person could read.
+LONG_TEXT_MAX_LENGTH = 100_000
+DETAILS_MAX_LENGTH = 10_000
+
+
+def _max_length(model, name: str) -> int:
+    """The length limit of a varchar column (or of the items of a varchar[] one), as the model declares it."""
+    column = model._meta.get_field(name)
+    return getattr(column, "base_field", column).max_length
+
+
+def _quoted(value) -> str:
+    """`value` as an error message quotes it: its start, not the thousand characters a broken source may send."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 @dataclass
@@ -107,13 +126,14 @@ def _datetime(value) -> datetime | None:
         try:
             parsed = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text))
         except ValueError as error:
-            raise ValueError(f"{value!r} is not an ISO 8601 date and time") from error
+            raise ValueError(f"{_quoted(value)} is not an ISO 8601 date and time") from error
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
     # Time arithmetic (windows, rollups) must stay within what PostgreSQL and Python represent.
     if not EARLIEST <= parsed <= LATEST:
-        raise ValueError(f"{value!r} is outside the years {EARLIEST.year} to {LATEST.year}")
-    return parsed
+        raise ValueError(f"{_quoted(value)} is outside the years {EARLIEST.year} to {LATEST.year}")
+    # In UTC: Python reads offsets up to a day, PostgreSQL refuses those beyond 15:59. The instant is the same.
+    return parsed.astimezone(UTC)
 
 
 def _string_list(value, *, max_length=200, pattern=None) -> list[str]:
@@ -148,19 +168,21 @@ def parse_alert(payload) -> tuple[ParsedAlert | None, dict[str, str]]:
     errors = _Errors()
     get = payload.get
 
-    graph_id = errors.guard("id", _string, get("id"), max_length=256)
-    provider_alert_id = errors.guard("providerAlertId", _string, get("providerAlertId"), max_length=256)
+    graph_id = errors.guard("id", _string, get("id"), max_length=_max_length(Alert, "graph_id"))
+    provider_alert_id = errors.guard(
+        "providerAlertId", _string, get("providerAlertId"), max_length=_max_length(Alert, "provider_alert_id")
+    )
     if "id" not in errors and "providerAlertId" not in errors and not (graph_id or provider_alert_id):
         errors["providerAlertId"] = "an alert needs providerAlertId or id to be deduplicated"
     now = timezone.now()
     created_at = errors.guard("createdDateTime", _datetime, get("createdDateTime"))
     fields = {
-        "title": errors.guard("title", _string, get("title"), max_length=500, required=True),
-        "description": errors.guard("description", _string, get("description"), max_length=100_000),
+        "title": errors.guard("title", _string, get("title"), max_length=_max_length(Alert, "title"), required=True),
+        "description": errors.guard("description", _string, get("description"), max_length=LONG_TEXT_MAX_LENGTH),
         "recommended_actions": errors.guard(
-            "recommendedActions", _string, get("recommendedActions"), max_length=100_000
+            "recommendedActions", _string, get("recommendedActions"), max_length=LONG_TEXT_MAX_LENGTH
         ),
-        "category": errors.guard("category", _string, get("category"), max_length=64),
+        "category": _text_field(errors, get, "category", "category"),
         "severity": errors.guard("severity", _enum, get("severity"), Severity, Severity.UNKNOWN),
         "status": errors.guard("status", _enum, get("status"), AlertStatus, AlertStatus.NEW),
         "classification": errors.guard(
@@ -174,21 +196,27 @@ def parse_alert(payload) -> tuple[ParsedAlert | None, dict[str, str]]:
             Determination.UNKNOWN,
             aliases=DETERMINATION_ALIASES,
         ),
-        "assigned_to": errors.guard("assignedTo", _string, get("assignedTo"), max_length=254),
+        "assigned_to": _text_field(errors, get, "assignedTo", "assigned_to"),
         "detection_source": errors.guard(
             "detectionSource", _enum, get("detectionSource"), DetectionSource, DetectionSource.UNKNOWN
         ),
-        "detector_id": errors.guard("detectorId", _string, get("detectorId"), max_length=256),
-        "product_name": errors.guard("productName", _string, get("productName"), max_length=256),
-        "actor_display_name": errors.guard("actorDisplayName", _string, get("actorDisplayName"), max_length=256),
-        "threat_display_name": errors.guard("threatDisplayName", _string, get("threatDisplayName"), max_length=256),
-        "threat_family_name": errors.guard("threatFamilyName", _string, get("threatFamilyName"), max_length=256),
+        "detector_id": _text_field(errors, get, "detectorId", "detector_id"),
+        "product_name": _text_field(errors, get, "productName", "product_name"),
+        "actor_display_name": _text_field(errors, get, "actorDisplayName", "actor_display_name"),
+        "threat_display_name": _text_field(errors, get, "threatDisplayName", "threat_display_name"),
+        "threat_family_name": _text_field(errors, get, "threatFamilyName", "threat_family_name"),
         "mitre_techniques": errors.guard(
-            "mitreTechniques", _string_list, get("mitreTechniques"), max_length=32, pattern=MITRE_TECHNIQUE
+            "mitreTechniques",
+            _string_list,
+            get("mitreTechniques"),
+            max_length=_max_length(Alert, "mitre_techniques"),
+            pattern=MITRE_TECHNIQUE,
         ),
-        "system_tags": errors.guard("systemTags", _string_list, get("systemTags"), max_length=100),
-        "alert_web_url": errors.guard("alertWebUrl", _string, get("alertWebUrl"), max_length=2048),
-        "tenant_id": errors.guard("tenantId", _string, get("tenantId"), max_length=64),
+        "system_tags": errors.guard(
+            "systemTags", _string_list, get("systemTags"), max_length=_max_length(Alert, "system_tags")
+        ),
+        "alert_web_url": _text_field(errors, get, "alertWebUrl", "alert_web_url"),
+        "tenant_id": _text_field(errors, get, "tenantId", "tenant_id"),
         "first_activity": errors.guard("firstActivityDateTime", _datetime, get("firstActivityDateTime")),
         "last_activity": errors.guard("lastActivityDateTime", _datetime, get("lastActivityDateTime")),
         "created_at": created_at or now,
@@ -228,6 +256,11 @@ def parse_alert(payload) -> tuple[ParsedAlert | None, dict[str, str]]:
         ),
         {},
     )
+
+
+def _text_field(errors: _Errors, get, name: str, column: str) -> str | None:
+    """The alert's text field `name`, checked against the length of its Alert column."""
+    return errors.guard(name, _string, get(name), max_length=_max_length(Alert, column))
 
 
 MAX_DEPTH = 32
@@ -286,14 +319,14 @@ def _unstorable(value, depth: int = 0) -> str | None:
     return None
 
 
-def _image_file_details(value) -> dict | None:
+def _image_file_details(value) -> tuple[dict | None, str]:
     """
-    A process's image file: Graph sends the fileDetails object itself ({"sha256": ...}); some sources wrap it the way
-    fileEvidence does ({"fileDetails": {...}}). Both name the same file.
+    A process's image file and where its fields are: Graph sends the fileDetails object itself ({"sha256": ...});
+    some sources wrap it the way fileEvidence does ({"fileDetails": {...}}). Both name the same file.
     """
     if not isinstance(value, dict):
-        return None
-    return value["fileDetails"] if isinstance(value.get("fileDetails"), dict) else value
+        return None, ""
+    return (value["fileDetails"], "fileDetails") if isinstance(value.get("fileDetails"), dict) else (value, "")
 
 
 def _parse_evidence_list(items: list, errors: _Errors) -> list[EvidenceRecord]:
@@ -301,11 +334,15 @@ def _parse_evidence_list(items: list, errors: _Errors) -> list[EvidenceRecord]:
     devices_by_id: dict[str, EntityRecord] = {}
     for item in items:
         if isinstance(item, dict) and entities.kind_of(str(item.get("@odata.type", ""))) == "device":
-            record = entities.device_record(item)
+            try:
+                record = entities.device_record(item)
+            except entities.FieldError:
+                continue  # reported where the device's own evidence is parsed
             if record:
                 for id_field in ("mdeDeviceId", "azureAdDeviceId"):
                     if isinstance(item.get(id_field), str) and item[id_field].strip():
                         devices_by_id[item[id_field].strip().lower()] = record
+    odata_type_max_length = _max_length(Evidence, "odata_type")
     parsed = []
     for index, item in enumerate(items):
         path = f"evidence[{index}]"
@@ -316,8 +353,8 @@ def _parse_evidence_list(items: list, errors: _Errors) -> list[EvidenceRecord]:
         if not isinstance(odata_type, str) or not odata_type.strip():
             errors[f"{path}.@odata.type"] = "is required (e.g. #microsoft.graph.security.deviceEvidence)"
             continue
-        if len(odata_type) > 200:
-            errors[f"{path}.@odata.type"] = "must be at most 200 characters"
+        if len(odata_type) > odata_type_max_length:
+            errors[f"{path}.@odata.type"] = f"must be at most {odata_type_max_length} characters"
             continue
         record = _parse_evidence(item, odata_type.strip(), path, errors, devices_by_id)
         if record is not None:
@@ -327,9 +364,16 @@ def _parse_evidence_list(items: list, errors: _Errors) -> list[EvidenceRecord]:
 
 def _parse_evidence(item, odata_type, path, errors, devices_by_id) -> EvidenceRecord | None:
     common = {
-        "roles": errors.guard(f"{path}.roles", _string_list, item.get("roles"), max_length=32),
-        "detailed_roles": errors.guard(f"{path}.detailedRoles", _string_list, item.get("detailedRoles")),
-        "tags": errors.guard(f"{path}.tags", _string_list, item.get("tags"), max_length=100),
+        "roles": errors.guard(
+            f"{path}.roles", _string_list, item.get("roles"), max_length=_max_length(Evidence, "roles")
+        ),
+        "detailed_roles": errors.guard(
+            f"{path}.detailedRoles",
+            _string_list,
+            item.get("detailedRoles"),
+            max_length=_max_length(Evidence, "detailed_roles"),
+        ),
+        "tags": errors.guard(f"{path}.tags", _string_list, item.get("tags"), max_length=_max_length(Evidence, "tags")),
         "verdict": errors.guard(
             f"{path}.verdict", _enum, item.get("verdict"), EvidenceVerdict, EvidenceVerdict.UNKNOWN
         ),
@@ -341,64 +385,22 @@ def _parse_evidence(item, odata_type, path, errors, devices_by_id) -> EvidenceRe
             EvidenceRemediationStatus.NONE,
         ),
         "remediation_status_details": errors.guard(
-            f"{path}.remediationStatusDetails", _string, item.get("remediationStatusDetails"), max_length=10_000
+            f"{path}.remediationStatusDetails",
+            _string,
+            item.get("remediationStatusDetails"),
+            max_length=DETAILS_MAX_LENGTH,
         ),
         "created_at": errors.guard(f"{path}.createdDateTime", _datetime, item.get("createdDateTime")),
     }
     kind = entities.kind_of(odata_type) if odata_type.startswith(GRAPH_EVIDENCE_NAMESPACE) else "other"
     if kind == "device" and item.get("riskScore") is not None:
         errors.guard(f"{path}.riskScore", normalize_enum, item.get("riskScore"), DeviceRiskScore)
-    device = _linked_device(item, devices_by_id)
-    entity = image_file = parent_process = None
-    match kind:
-        case "device":
-            entity = entities.device_record(item)
-            device = None
-        case "user":
-            entity = entities.user_record(item.get("userAccount"))
-        case "mailbox":
-            entity = _mailbox(item)
-        case "file":
-            entity = entities.file_record(item.get("fileDetails"))
-        case "process":
-            image_file = entities.file_record(_image_file_details(item.get("imageFile")))
-            entity = _process(item, device, image_file, "processId", "processCreationDateTime", "processCommandLine")
-            parent_image = entities.file_record(_image_file_details(item.get("parentProcessImageFile")))
-            parent_process = _process(
-                item, device, parent_image, "parentProcessId", "parentProcessCreationDateTime", None
-            )
-        case "ip":
-            address = entities.normalize_ip(item.get("ipAddress"))
-            if address:
-                entity = EntityRecord("ip", address, address, _attributes(item), strong=True)
-        case "url":
-            url = entities.normalize_url(item.get("url"))
-            if url:
-                entity = EntityRecord("url", url, url, _attributes(item), strong=True)
-        case "cloudApplication":
-            app_id = item.get("appId")
-            key = entities._lower(app_id) or entities._lower(item.get("displayName"))
-            if key:
-                name = entities._clean(item.get("displayName")) or key
-                entity = EntityRecord("cloudApplication", key, name, _attributes(item), strong=True)
-        case "registryKey" | "registryValue":
-            entity = _registry(kind, item)
-        case "analyzedMessage":
-            key = entities._lower(item.get("networkMessageId")) or entities._lower(item.get("internetMessageId"))
-            if key:
-                subject = entities._clean(item.get("subject")) or key
-                entity = EntityRecord("analyzedMessage", key, subject[:500], _attributes(item))
-        case "mailCluster":
-            by, value = entities._clean(item.get("clusterBy")), entities._clean(item.get("clusterByValue"))
-            key = entities._lower(item.get("urn")) or (f"{by}:{value}".lower() if by and value else None)
-            if key:
-                entity = EntityRecord("mailCluster", key, f"{by}: {value}" if by else key, _attributes(item))
-        case _:
-            # Kept as generic evidence: the original object is stored, no entity is invented for it.
-            kind = "other"
-    if entity is not None:
-        entity.display_name = entity.display_name[:512]
-        entity.key = entity.key[:512]
+    device = _linked_device(item, devices_by_id) if kind != "device" else None
+    try:
+        kind, entity, image_file, parent_process = _entities_of(kind, item, device)
+    except entities.FieldError as error:
+        errors[f"{path}.{error.field}" if error.field else path] = str(error)
+        return None
     if any(key.startswith(path + ".") for key in errors):
         return None
     return EvidenceRecord(
@@ -410,6 +412,74 @@ def _parse_evidence(item, odata_type, path, errors, devices_by_id) -> EvidenceRe
         payload=item,
         **common,
     )
+
+
+def _entities_of(kind: str, item: dict, device: EntityRecord | None):
+    """
+    (kind, entity, image file, parent process) of one evidence object, its kind "other" when this module does not
+    know it; entities.FieldError for a value that cannot be stored.
+    """
+    entity = image_file = parent_process = None
+    match kind:
+        case "device":
+            entity = entities.device_record(item)
+        case "user":
+            entity = _below("userAccount", entities.user_record, item.get("userAccount"))
+        case "mailbox":
+            entity = _mailbox(item)
+        case "file":
+            entity = _below("fileDetails", entities.file_record, item.get("fileDetails"))
+        case "process":
+            image_file = _image_file(item, "imageFile")
+            entity = _process(item, device, image_file, "processId", "processCreationDateTime", "processCommandLine")
+            parent_image = _image_file(item, "parentProcessImageFile")
+            parent_process = _process(
+                item, device, parent_image, "parentProcessId", "parentProcessCreationDateTime", None
+            )
+        case "ip":
+            address = entities.normalize_ip(item.get("ipAddress"))
+            if address:
+                entity = EntityRecord("ip", address, address, _attributes(item), strong=True, key_field="ipAddress")
+        case "url":
+            url = entities.normalize_url(item.get("url"))
+            if url:
+                entity = EntityRecord("url", url, url, _attributes(item), strong=True)
+        case "cloudApplication":
+            key_field, key = entities.first_identifier(item, "appId", "displayName")
+            if key:
+                name = entities._clean(item.get("displayName")) or key
+                entity = EntityRecord(
+                    "cloudApplication", key, name, _attributes(item), strong=True, key_field=key_field
+                )
+        case "registryKey" | "registryValue":
+            entity = _registry(kind, item)
+        case "analyzedMessage":
+            key_field, key = entities.first_identifier(item, "networkMessageId", "internetMessageId")
+            if key:
+                subject = entities._clean(item.get("subject")) or key
+                entity = EntityRecord("analyzedMessage", key, subject, _attributes(item), key_field=key_field)
+        case "mailCluster":
+            by, value = entities._clean(item.get("clusterBy")), entities._clean(item.get("clusterByValue"))
+            key = entities._lower(item.get("urn")) or (f"{by}:{value}".lower() if by and value else None)
+            if key:
+                entity = EntityRecord("mailCluster", key, f"{by}: {value}" if by else key, _attributes(item))
+        case _:
+            # Kept as generic evidence: the original object is stored, no entity is invented for it.
+            kind = "other"
+    return kind, entity, image_file, parent_process
+
+
+def _below(field: str, build, value):
+    """`build(value)` for the object at `field`, its errors reported below that field."""
+    try:
+        return build(value)
+    except entities.FieldError as error:
+        raise error.below(field) from None
+
+
+def _image_file(item: dict, field: str) -> EntityRecord | None:
+    details, wrapper = _image_file_details(item.get(field))
+    return _below(f"{field}.{wrapper}" if wrapper else field, entities.file_record, details)
 
 
 def _attributes(item: dict) -> dict:
@@ -426,28 +496,41 @@ def _linked_device(item, devices_by_id) -> EntityRecord | None:
 
 
 def _mailbox(item) -> EntityRecord | None:
-    address = entities._lower(item.get("primaryAddress")) or entities._lower(item.get("upn"))
+    key_field, address = entities.first_identifier(item, "primaryAddress", "upn")
     if not address:
         return None
     name = entities._clean(item.get("displayName")) or address
-    return EntityRecord("mailbox", address, name, _attributes(item), strong=True)
+    return EntityRecord("mailbox", address, name, _attributes(item), strong=True, key_field=key_field)
 
 
 def _process(item, device, image_file, pid_field, created_field, command_field) -> EntityRecord | None:
     pid = item.get(pid_field)
-    if pid is None or entities.is_junk(pid):
+    if pid is None or (isinstance(pid, str | int) and not isinstance(pid, bool) and entities.is_junk(pid)):
         return None
-    created = item.get(created_field) or ""
+    pid = entities.whole_number(pid, pid_field)
+    created = item.get(created_field)
+    if created in (None, ""):
+        created = ""
+    else:
+        try:
+            _datetime(created)
+        except ValueError as error:
+            raise entities.FieldError(created_field, str(error)) from None
+        # The time as the source wrote it: the key of a process seen before stays the same.
+        created = created.strip()
     device_key = device.key if device else entities._lower(item.get("mdeDeviceId"))
     if not device_key and not created:
         return None  # a bare process id says nothing: PID 4 on one machine is not PID 4 on another
     device_key = device_key or "unknown-device"
     key = f"{device_key}:{pid}:{created}".lower()
+    # The id stays in the name however long the image file's name is: "powershell.exe (4242)".
+    id_part = f" ({pid})"
     image_name = image_file.display_name if image_file else entities.PROCESS_FALLBACK_NAME
+    name = entities.cut(image_name, entities.DISPLAY_NAME_MAX_LENGTH - len(id_part)) + id_part
     attributes = {"processId": pid, "creationDateTime": created or None}
     if command_field and item.get(command_field):
         attributes["commandLine"] = item[command_field]
-    return EntityRecord("process", key, f"{image_name} ({pid})", attributes, name_is_fallback=image_file is None)
+    return EntityRecord("process", key, name, attributes, name_is_fallback=image_file is None)
 
 
 def _registry(kind, item) -> EntityRecord | None:
