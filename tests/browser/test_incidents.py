@@ -121,3 +121,43 @@ def test_an_analyst_merges_two_incidents_from_the_queue_and_lands_on_the_target(
     expect(page.get_by_text("Merged 1 incident into this one.")).to_be_visible()
     assert Incident.objects.get(pk=second.pk).redirect_incident_id == first.pk
     assert not Alert.objects.filter(incident_id=second.pk).exists()
+
+
+BRANCH_PASSWORD = next(account.password for account in DEMO_ACCOUNTS if account.username == "branch")
+
+
+def test_a_scoped_operator_sees_their_part_of_a_shared_incident_and_moves_their_alert_out(
+    live_server, page, sign_in, estate
+):
+    """
+    The demo's IT-account story spans Branch offices and Servers; `branch` operates Branch offices only: they see
+    one alert of three, may not change the incident, and take their alert to an incident of its own.
+    """
+    shared = story_of("dc02.corp.example")
+    branch_alert = Alert.objects.get(incident=shared, title="Suspicious PowerShell download cradle")
+    sign_in("branch", BRANCH_PASSWORD)
+    page.goto(f"{live_server.url}/incidents/{shared.pk}/")
+
+    expect(page.get_by_test_id("alerts-visible")).to_have_text("1 of 3 alerts visible to you")
+    expect(page.get_by_test_id("beyond-scope")).to_contain_text("also holds alerts outside your device groups")
+    expect(page.get_by_test_id("manage-form")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("LSASS")
+    expect(page.locator("body")).not_to_contain_text("dc02")
+
+    page.get_by_role("tab", name="Alerts").click()
+    page.get_by_test_id("incident-alerts").get_by_role("link", name=branch_alert.title).click()
+    expect(page).to_have_url(f"{live_server.url}/alerts/{branch_alert.pk}/")
+    page.get_by_text("Move to another incident").click()
+    page.get_by_label("A new incident").check()
+    page.get_by_label("Reason (required)").fill("Our workstation's part is handled by the branch team")
+    page.get_by_role("button", name="Move alert").click()
+    expect(page.get_by_role("status")).to_contain_text("Moved to incident")
+
+    moved = Alert.objects.get(pk=branch_alert.pk)
+    assert moved.incident_id != shared.pk
+    page.get_by_test_id("alert-incident-link").get_by_role("link").click()
+    expect(page).to_have_url(f"{live_server.url}/incidents/{moved.incident_id}/")
+    page.get_by_test_id("assign-to-me").click()
+    expect(page.get_by_test_id("incident-assignee")).to_have_text("branch")
+    assert Incident.objects.get(pk=moved.incident_id).assigned_to == "branch"
+    assert Incident.objects.get(pk=shared.pk).assigned_to == ""
