@@ -1,7 +1,7 @@
 import json
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 from incidents.services.ingestion import ingest_alerts
 from permissions.catalogue import INGEST_ALERTS
 from portal.api.access import permission_required
+from portal.api.schema import error_response
+from portal.retry import StillConflicting
 
 __all__ = ("AlertIngestView",)
 
@@ -64,7 +66,22 @@ class AlertIngestView(APIView):
         operation_id="alerts_ingest",
         tags=["alerts"],
         request={"application/json": {"type": "object", "description": "alert, list of alerts or Graph page"}},
-        responses={202: ResultSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                location=OpenApiParameter.HEADER,
+                response=[503],
+                type=int,
+                description="Seconds to wait before sending the batch again.",
+            )
+        ],
+        responses={
+            202: ResultSerializer,
+            503: error_response(
+                "The batch kept colliding with concurrent work (correlation merging the incidents of the same "
+                "alerts) and nothing of it was stored; send it again after Retry-After seconds."
+            ),
+        },
         examples=[
             OpenApiExample(
                 "One alert",
@@ -122,7 +139,15 @@ class AlertIngestView(APIView):
             return _error(
                 f"{len(payloads)} alerts in one request; at most {settings.INGEST_MAX_ALERTS} are accepted.", 413
             )
-        result = ingest_alerts(payloads, source=f"api:{request.user.get_username()}")
+        try:
+            result = ingest_alerts(payloads, source=f"api:{request.user.get_username()}")
+        except StillConflicting as error:
+            # Nothing of the batch was stored: the forwarder's retry stores it whole.
+            return Response(
+                {"detail": f"{error} Send the batch again.", "code": "service_unavailable"},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(error.retry_after)},
+            )
         return Response(
             {"accepted": result.accepted, "updated": result.updated, "rejected": result.rejected},
             status=status.HTTP_202_ACCEPTED,

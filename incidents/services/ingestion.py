@@ -5,6 +5,10 @@ Each item is validated on its own: good items are stored, bad ones are reported 
 ones are stored in one transaction with a few bulk statements (entities, alerts, evidence upserted with
 INSERT ... ON CONFLICT), never a round trip per row; correlation is enqueued after commit. Re-sending an alert
 (same serviceSource and providerAlertId) updates it and counts the repeat.
+
+Correlation writes the same alert rows (it links them, a merge moves them), so a re-send takes its rows in
+correlation's order (`_lock_resent_alerts`); should PostgreSQL still abort the transaction as a deadlock victim, it
+is made again a few times (portal.retry) before the caller is told to send the batch later.
 """
 
 import dataclasses
@@ -20,6 +24,7 @@ from incidents.ingestion.entities import PROCESS_FALLBACK_NAME, EntityRecord
 from incidents.ingestion.parse import ParsedAlert, parse_alert
 from incidents.models import DeviceGroup
 from incidents.services.device_groups import pattern_matcher
+from portal.retry import retry_on_conflict
 
 __all__ = ("IngestResult", "ingest_alerts")
 
@@ -52,6 +57,15 @@ def ingest_alerts(payloads: list, *, source: str) -> IngestResult:
         return result
 
     alerts = list(parsed.values())
+    # A deadlock with a concurrent correlation, or another transient conflict, rolls an attempt back whole: it is
+    # made again, and StillConflicting (nothing of the batch stored) tells the caller to send it later.
+    rows = retry_on_conflict(lambda: _store(alerts, repeats, source), what="Storing alerts")
+    for alert_id, inserted, _ in rows:
+        (result.accepted if inserted else result.updated).append(alert_id)
+    return result
+
+
+def _store(alerts: list[ParsedAlert], repeats: Counter, source: str) -> list[tuple[int, bool, int | None]]:
     # Entities in their own short transaction: their rows are shared by every request that names them, and holding
     # their locks until the alerts and evidence are written would make concurrent requests wait on each other.
     # An entity whose alert then fails to store is harmless: it is reference data, and the next alert reuses it.
@@ -62,10 +76,9 @@ def ingest_alerts(payloads: list, *, source: str) -> IngestResult:
         _store_evidence(alerts, rows, entity_ids)
         pending = [alert_id for alert_id, inserted, incident_id in rows if incident_id is None]
         touched_incidents = sorted({incident_id for _, _, incident_id in rows if incident_id is not None})
+        # Registered by the attempt that commits only: a rolled-back attempt drops its hooks.
         transaction.on_commit(lambda: _enqueue(pending, touched_incidents), robust=True)
-    for alert_id, inserted, _ in rows:
-        (result.accepted if inserted else result.updated).append(alert_id)
-    return result
+    return rows
 
 
 def _enqueue(alert_ids: list[int], incident_ids: list[int]) -> None:
@@ -296,6 +309,7 @@ def _upsert_alerts(alerts, entity_ids, repeats, source) -> list[tuple[int, bool,
             )
         )
     with connection.cursor() as cursor:
+        _lock_resent_alerts(cursor, sorted(alert.dedup_key for alert in alerts))
         returned = execute_values(
             cursor,
             f"""
@@ -346,6 +360,38 @@ def _upsert_alerts(alerts, entity_ids, repeats, source) -> list[tuple[int, bool,
     for alert in alerts:
         alert.alert_id = ids[alert.dedup_key]
     return [(alert_id, inserted, incident_id) for alert_id, inserted, incident_id, _, _ in returned]
+
+
+def _lock_resent_alerts(cursor, dedup_keys: list[tuple[str, str]]) -> None:
+    """
+    Lock the stored rows of the alerts this batch re-sends, in the order correlation takes them: the uncorrelated
+    ones first (a correlation holds those from its start), then the others by id (the order a merge moves them
+    in). A request waiting for a correlation's alerts then holds none of the rows its merge is about to move, so
+    the two never wait on each other in a cycle. New alerts are left to the INSERT, in the order of their key.
+    """
+    # One probe of the unique key's index per alert (see correlation.PLAN_PROOF).
+    cursor.execute(
+        """
+        SELECT a.id, a.incident_id IS NULL FROM unnest(%s::text[], %s::text[]) AS k(service_source, provider_id)
+        CROSS JOIN LATERAL (
+            SELECT id, incident_id FROM incidents_alert
+            WHERE service_source = k.service_source AND provider_alert_id = k.provider_id OFFSET 0
+        ) AS a
+        """,
+        [[service for service, _ in dedup_keys], [provider for _, provider in dedup_keys]],
+    )
+    stored = cursor.fetchall()
+    if not stored:
+        return
+    lock_order = [alert_id for alert_id, _ in sorted(stored, key=lambda row: (not row[1], row[0]))]
+    # Locked one by one in the list's order: each probe takes its row's lock as the loop reaches it.
+    cursor.execute(
+        """
+        SELECT count(*) FROM unnest(%s::bigint[]) AS k(id)
+        CROSS JOIN LATERAL (SELECT id FROM incidents_alert WHERE id = k.id FOR NO KEY UPDATE) AS a
+        """,
+        [lock_order],
+    )
 
 
 def _store_evidence(alerts, rows, entity_ids) -> None:

@@ -33,6 +33,12 @@ def incidents_merge_locked(*, target: Incident, sources: list[Incident], actor, 
     """Merge `sources` into `target`; the caller holds row locks on all of them (select_for_update)."""
     source_ids = [source.pk for source in sources]
     with connection.cursor() as cursor:
+        # The rows it moves are locked first, by id: the order ingestion takes re-sent alerts in, so that a merge and
+        # a request re-sending some of the same alerts wait for each other instead of deadlocking. The UPDATE
+        # alone would lock them in whatever order its plan visits them.
+        cursor.execute(
+            "SELECT id FROM incidents_alert WHERE incident_id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [source_ids]
+        )
         cursor.execute(
             "UPDATE incidents_alert SET incident_id = %s WHERE incident_id = ANY(%s)", [target.pk, source_ids]
         )
