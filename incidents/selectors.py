@@ -217,18 +217,21 @@ def evidence_visible_to(user):
     scoped reader of an alert spanning two device groups sees what happened on their devices, never the others'
     names. Callers start from alerts already in scope.
     """
-    scope = data_scope(user, VIEW_SECURITY_DATA)
-    if scope.all_data:
+    if data_scope(user, VIEW_SECURITY_DATA).all_data:
         return Evidence.objects.all()
-    devices_in_scope = restrict(
+    devices_in_scope = _devices_in_scope(user).values("pk")
+    entity_shown = Q(entity__isnull=True) | ~Q(entity__kind=EntityKind.DEVICE) | Q(entity__in=devices_in_scope)
+    device_shown = Q(device__isnull=True) | Q(device__in=devices_in_scope)
+    return Evidence.objects.filter(entity_shown & device_shown)
+
+
+def _devices_in_scope(user):
+    return restrict(
         Entity.objects.filter(kind=EntityKind.DEVICE),
         user,
         permission=VIEW_SECURITY_DATA,
         device_groups_field="device_group",
-    ).values("pk")
-    entity_shown = Q(entity__isnull=True) | ~Q(entity__kind=EntityKind.DEVICE) | Q(entity__in=devices_in_scope)
-    device_shown = Q(device__isnull=True) | Q(device__in=devices_in_scope)
-    return Evidence.objects.filter(entity_shown & device_shown)
+    )
 
 
 def evidence_of(user, alert: Alert):
@@ -258,12 +261,7 @@ def entities_for(user):
         return Entity.objects.all()
     if scope.is_empty:
         return Entity.objects.none()
-    devices = restrict(
-        Entity.objects.filter(kind=EntityKind.DEVICE),
-        user,
-        permission=VIEW_SECURITY_DATA,
-        device_groups_field="device_group",
-    )
+    devices = _devices_in_scope(user)
     seen_in_scope = restrict(
         Evidence.objects.filter(entity=OuterRef("pk")),
         user,

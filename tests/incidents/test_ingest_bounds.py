@@ -11,7 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from incidents.models import Alert, Entity, Evidence
-from permissions.services import api_token_create
+from tests.api_clients import bearer_for
 from tests.incidents import graph_samples as g
 
 pytestmark = pytest.mark.django_db
@@ -22,10 +22,7 @@ NAME_MAX = Entity._meta.get_field("display_name").max_length
 
 @pytest.fixture
 def api(admin_user) -> APIClient:
-    _, secret = api_token_create(user=admin_user, name="graph forwarder")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
+    return bearer_for(admin_user)
 
 
 def _send_with_a_good_alert(api, tested: dict) -> tuple[dict, dict]:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from incidents.models import Alert, Evidence
-from permissions.services import api_token_create
+from tests.api_clients import bearer_for
 from tests.incidents import graph_samples as g
 
 pytestmark = pytest.mark.django_db
@@ -176,10 +176,7 @@ def generated_alerts(draw) -> dict:
 
 @pytest.fixture
 def api(admin_user) -> APIClient:
-    _, secret = api_token_create(user=admin_user, name="graph forwarder")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
+    return bearer_for(admin_user)
 
 
 @settings(

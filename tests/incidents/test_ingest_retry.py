@@ -14,9 +14,9 @@ from incidents import tasks
 from incidents.models import Alert, Evidence, Incident
 from incidents.services import ingestion
 from incidents.services.ingestion import ingest_alerts
-from permissions.services import api_token_create
 from portal import retry
 from portal.retry import StillConflicting
+from tests.api_clients import bearer_for
 from tests.incidents import graph_samples as g
 
 pytestmark = pytest.mark.django_db
@@ -63,10 +63,7 @@ def collisions(monkeypatch):
 
 @pytest.fixture
 def api(admin_user) -> APIClient:
-    _, secret = api_token_create(user=admin_user, name="graph forwarder")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
+    return bearer_for(admin_user)
 
 
 def _post(client, body):

@@ -28,6 +28,7 @@ from incidents.services.correlation import alert_correlate, alerts_correlate
 from incidents.services.ingestion import ingest_alerts
 from portal.celery import app as celery_app
 from tests.incidents.alert_builders import T0, device, graph_alert, user
+from tests.integration.threads import run_in_threads
 
 
 def story(count, *, upn="alice@corp.example", start=0):
@@ -42,29 +43,6 @@ def store(payloads) -> list[int]:
     result = ingest_alerts(payloads, source="tests")
     assert result.rejected == []
     return sorted(result.accepted)
-
-
-def run_in_threads(*jobs, timeout=60):
-    """Run each job in its own thread (own database connection), all released together; return their errors."""
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def run(job):
-        try:
-            barrier.wait(timeout=10)
-            job()
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "a correlation thread hung"
-    return errors
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from incidents.services.ingestion import ingest_alerts
 from incidents.tasks import correlate_alerts
 from permissions.services import api_token_create
 from tests.incidents.alert_builders import T0, device, graph_alert, user
+from tests.integration.threads import run_in_threads
 
 URL = "/api/ingest/alerts"
 ROUNDS = 30
@@ -94,28 +95,6 @@ class Forwarder:
             self.delivered.update(payload["providerAlertId"] for payload in payloads)
 
 
-def _run_at_once(*jobs, timeout=30) -> list[BaseException]:
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def run(job):
-        try:
-            barrier.wait(timeout=10)
-            job()
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_re_sending_alerts_while_correlation_merges_their_incidents_never_fails_or_loses_a_batch(
     no_messages, forwarder_secret
@@ -141,7 +120,7 @@ def test_re_sending_alerts_while_correlation_merges_their_incidents_never_fails_
             sent.update(payload["providerAlertId"] for payload in batch)
 
         correlations = []
-        errors = _run_at_once(
+        errors = run_in_threads(
             # Through the Celery task, as a worker runs it: a deadlock victim is retried, not dropped.
             lambda bridge_id=bridge_id, correlations=correlations: correlations.append(
                 correlate_alerts.apply(args=[[bridge_id]])
@@ -227,7 +206,7 @@ def _one_waiting_on_the_other(*, first, then, holding: int) -> list[BaseExceptio
         _until(lambda: _waiting_for_locks() >= 2)
         release.set()
 
-    return _run_at_once(hold, run_first, run_then, let_go)
+    return run_in_threads(hold, run_first, run_then, let_go)
 
 
 def _retries(caplog) -> list[str]:
