@@ -32,10 +32,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
-from incidents.choices import AlertStatus, Classification, Determination, EntityKind, IncidentStatus
+from incidents.choices import AlertStatus, EntityKind, IncidentStatus
+from incidents.merge_rule import merge_conflict
 from incidents.models import Alert, Incident
 from incidents.services.bulk import rows_update
-from incidents.services.merge import incidents_merge_locked
+from incidents.services.merge import incident_open_for_alert, incidents_merge_locked
 from incidents.services.rollups import incidents_refresh
 from portal.services import ActivityEntry, activity_record_entries
 
@@ -463,15 +464,9 @@ def _decide(candidates):
 
 
 def _may_merge(target: Incident, source: Incident) -> bool:
-    """Defender's conditions for an automatic merge."""
-    if IncidentStatus.RESOLVED in (target.status, source.status):
+    """The merge rule people follow too (merge_conflict), for open incidents, within the device-group setting."""
+    if IncidentStatus.RESOLVED in (target.status, source.status) or merge_conflict([target, source]):
         return False
-    if target.assigned_to and source.assigned_to and target.assigned_to != source.assigned_to:
-        return False
-    for field_name, unset in (("classification", Classification.UNKNOWN), ("determination", Determination.UNKNOWN)):
-        mine, theirs = getattr(target, field_name), getattr(source, field_name)
-        if mine != unset and theirs != unset and mine != theirs:
-            return False
     return not (
         settings.CORRELATION_MERGE_SAME_DEVICE_GROUP_ONLY
         and set(target.device_group_ids) != set(source.device_group_ids)
@@ -480,22 +475,15 @@ def _may_merge(target: Incident, source: Incident) -> bool:
 
 def _new_incident(alert: PendingAlert, batch: Batch) -> Incident:
     # Inserted now, one row: the alerts after this one in the batch need its id.
-    incident = Incident.objects.create(
-        display_name=alert.title[:400],
+    incident, created = incident_open_for_alert(
+        alert_id=alert.id,
+        title=alert.title,
         severity=alert.severity,
         first_activity=alert.at,
         last_activity=alert.at,
         device_group_ids=alert.device_group_ids,
-        rollups_stale=True,
     )
-    batch.activity.append(
-        ActivityEntry(
-            action="incidents.incident.created",
-            target=incident,
-            message=f"Created for alert {alert.id} ({alert.title}).",
-            about_alert_id=alert.id,
-        )
-    )
+    batch.activity.append(created)
     return incident
 
 

@@ -17,14 +17,15 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents.choices import Classification, Determination, IncidentStatus
+from incidents.choices import IncidentStatus
+from incidents.merge_rule import merge_conflict
 from incidents.models import Alert, Incident
 from incidents.selectors import BeyondScope, OutOfScope, alerts_beyond_scope, incidents_to_change
 from incidents.services.incidents import locked_alert
 from incidents.services.rollups import incident_refresh
-from portal.services import activity_record
+from portal.services import ActivityEntry, activity_record, activity_record_entries
 
-__all__ = ("MAX_MANUAL_MERGE", "alert_move", "incidents_merge", "incidents_merge_locked")
+__all__ = ("MAX_MANUAL_MERGE", "alert_move", "incident_open_for_alert", "incidents_merge", "incidents_merge_locked")
 
 MAX_MANUAL_MERGE = 5
 
@@ -109,16 +110,35 @@ def incidents_merge_locked(*, target: Incident, sources: list[Incident], actor, 
     return target
 
 
+def incident_open_for_alert(
+    *, alert_id: int, title: str, severity: str, first_activity=None, last_activity=None, device_group_ids=()
+) -> tuple[Incident, ActivityEntry]:
+    """
+    A new incident for one alert (correlation finding no incident for it, or a person moving it to a new one), named
+    after it until others join; its rollups are left to the next refresh. Inserted at once, since the caller links
+    the alert to it; the activity entry recording it is the caller's to write, with its others.
+    """
+    incident = Incident.objects.create(
+        display_name=title[:400],
+        severity=severity,
+        first_activity=first_activity,
+        last_activity=last_activity,
+        device_group_ids=list(device_group_ids),
+        rollups_stale=True,
+    )
+    entry = ActivityEntry(
+        action="incidents.incident.created",
+        target=incident,
+        message=f"Created for alert {alert_id} ({title}).",
+        about_alert_id=alert_id,
+    )
+    return incident, entry
+
+
 def _may_merge_manually(incidents: list[Incident]) -> None:
-    """Defender's manual-merge rule: equal or empty assignee, classification and determination."""
-    for field, unset, label in (
-        ("assigned_to", "", "assigned to different people"),
-        ("classification", Classification.UNKNOWN, "classified differently"),
-        ("determination", Determination.UNKNOWN, "given different determinations"),
-    ):
-        values = {getattr(incident, field) for incident in incidents} - {unset}
-        if len(values) > 1:
-            raise ValidationError(f"These incidents cannot be merged: they are {label}.")
+    conflict = merge_conflict(incidents)
+    if conflict:
+        raise ValidationError(f"These incidents cannot be merged: they are {conflict}.")
 
 
 @transaction.atomic
@@ -170,14 +190,8 @@ def alert_move(*, alert_id: int, actor, reason: str, incident_id: int | None = N
                 f"Incident {incident_id} was merged into {target.redirect_incident_id}; use that one."
             )
     else:
-        target = Incident.objects.create(display_name=alert.title[:400], severity=alert.severity)
-        activity_record(
-            actor=actor,
-            action="incidents.incident.created",
-            target=target,
-            message=f"Created for alert {alert.pk}.",
-            about_alert_id=alert.pk,
-        )
+        target, created = incident_open_for_alert(alert_id=alert.pk, title=alert.title, severity=alert.severity)
+        activity_record_entries(entries=[created], actor=actor)
     actor_name = actor.get_username() if actor is not None else "correlation"
     alert.incident = target
     alert.correlation_reason = f"Moved by {actor_name}: {reason}".strip()
