@@ -13,6 +13,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.htmx import htmx_partial
 from resources import services
 from resources.forms import ResourceLinkForm
 from resources.models import ResourceLink
@@ -21,10 +22,6 @@ from resources.selectors import resource_links_for, user_can_manage_resources
 __all__ = ("resource_add", "resource_delete", "resource_edit", "resource_list", "resource_move", "resource_visibility")
 
 manage_required = permission_required("resources.change_resourcelink", raise_exception=True)
-
-
-def _partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _list_context(request, *, add_form=None):
@@ -36,12 +33,12 @@ def _list_context(request, *, add_form=None):
 
 
 def _list_response(request, *, add_form=None, status=200):
-    template = "resources/partials/list.html" if _partial(request) else "resources/list.html"
+    template = "resources/partials/list.html" if htmx_partial(request) else "resources/list.html"
     return render(request, template, _list_context(request, add_form=add_form), status=status)
 
 
 def _after_change(request, message):
-    if _partial(request):
+    if htmx_partial(request):
         return _list_response(request)
     messages.success(request, message)
     return redirect("resources:list")
@@ -71,11 +68,11 @@ def resource_add(request):
 def resource_edit(request, pk):
     link = get_object_or_404(ResourceLink, pk=pk)
     if request.method == "GET":
-        if request.GET.get("cancel") and _partial(request):
+        if request.GET.get("cancel") and htmx_partial(request):
             order = list(resource_links_for(request.user).values_list("pk", flat=True))
             context = {"link": link, "can_manage": True, "is_first": order[0] == pk, "is_last": order[-1] == pk}
             return render(request, "resources/partials/row.html", context)
-        template = "resources/partials/edit_row.html" if _partial(request) else "resources/edit.html"
+        template = "resources/partials/edit_row.html" if htmx_partial(request) else "resources/edit.html"
         return render(request, template, {"link": link, "form": ResourceLinkForm(instance=link)})
     form = ResourceLinkForm(request.POST, instance=ResourceLink.objects.get(pk=pk))
     if form.is_valid():
@@ -85,7 +82,7 @@ def resource_edit(request, pk):
             form.add_error(None, error)
         else:
             return _after_change(request, f"Saved {form.cleaned_data['name']}.")
-    if not _partial(request):
+    if not htmx_partial(request):
         return render(request, "resources/edit.html", {"link": link, "form": form}, status=422)
     response = render(request, "resources/partials/edit_row.html", {"link": link, "form": form}, status=422)
     # The edit form normally replaces the whole list; with errors it replaces only its own row.

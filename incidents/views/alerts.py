@@ -42,6 +42,7 @@ from incidents.services.incidents import (
 from incidents.services.merge import alert_move
 from incidents.views.bulk import selected_ids, shared_values
 from portal.errors import validation_messages
+from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
 from portal.selectors import activity_for
 
@@ -93,10 +94,6 @@ def _determination_options(request):
     )
 
 
-def _is_results_request(request) -> bool:
-    return bool(request.htmx) and request.htmx.target == RESULTS_ID
-
-
 def _add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """A service's ValidationError on the form: by field where the form has that field, else for the whole form."""
     if not hasattr(error, "error_dict"):
@@ -115,7 +112,7 @@ def alert_queue(request):
     if request.GET.get("part") == "determinations":
         return _determination_options(request)
     context = _queue_context(request, request.GET)
-    if _is_results_request(request):
+    if htmx_partial(request, RESULTS_ID):
         return render(request, "incidents/alerts/partials/results.html", {**context, "oob": True})
     return render(request, "incidents/alerts/queue.html", context)
 
@@ -240,7 +237,7 @@ def alert_bulk(request):
         ids = selected_ids(request, "alert")
         values = _bulk_values(request)
     except ValidationError as error:
-        if _is_results_request(request):
+        if htmx_partial(request, RESULTS_ID):
             context = _queue_context(request, request.GET, bulk_error=" ".join(error.messages))
             return render(request, "incidents/alerts/partials/results.html", {**context, "oob": True}, status=422)
         messages.error(request, " ".join(error.messages))
@@ -256,7 +253,7 @@ def alert_bulk(request):
     ]
     updated = len(outcome.updated)
     summary = f"Updated {updated} alert{'' if updated == 1 else 's'}." if updated else ""
-    if _is_results_request(request):
+    if htmx_partial(request, RESULTS_ID):
         result = {"summary": summary, "failed": failed}
         context = _queue_context(request, request.GET, bulk_result=result)
         return render(request, "incidents/alerts/partials/results.html", {**context, "oob": True})

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from incidents import page_selectors
 from incidents.choices import EntityKind, EvidenceVerdict
 from incidents.visible_rollups import alerts_with_incidents_as_seen, incidents_as_seen
+from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
 
 __all__ = ("entity_detail",)
@@ -56,7 +57,7 @@ def entity_detail(request, pk: int):
         "alerts": alerts,
         "visible_incidents": page_selectors.visible_incident_ids(request.user, [alert.incident_id for alert in alerts]),
     }
-    if request.htmx and request.htmx.target == ALERTS_ID:
+    if htmx_partial(request, ALERTS_ID):
         return render(request, "incidents/entities/partials/alerts.html", context)
     incidents = page_selectors.entity_incidents(request.user, entity)
     context.update(

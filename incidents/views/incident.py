@@ -29,6 +29,7 @@ from incidents.selectors import BeyondScope, OutOfScope, incidents_for
 from incidents.services.incidents import comment_add, determinations_offered, incident_update
 from incidents.visible_rollups import incidents_as_seen, is_partly_visible
 from portal.errors import validation_messages
+from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
 
 __all__ = ("incident_comment", "incident_detail", "incident_graph", "incident_manage", "incident_tags")
@@ -75,7 +76,7 @@ def incident_detail(request, pk: int):
         "partly_visible": is_partly_visible(incident),
         **tab_context,
     }
-    if request.htmx and request.htmx.target == "incident-tab":
+    if htmx_partial(request, "incident-tab"):
         return render(request, f"incidents/tabs/{tab}.html", context)
     context.update(_manage_context(request.user, incident, can_change=can_change))
     return render(request, "incidents/detail.html", context)

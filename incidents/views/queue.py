@@ -23,6 +23,7 @@ from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from incidents.views.bulk import selected_ids, shared_values
 from incidents.visible_rollups import incidents_as_seen
 from portal.errors import validation_messages
+from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
 from portal.selectors import preference_get
 from portal.services import preference_set
@@ -35,10 +36,6 @@ COUNT_CAP = 10_000  # past this the queue says "10,000+" (see BoundedPaginator)
 MERGE_SELECTION = "Select two to five incidents you may change to merge them."
 view_required = permission_required("incidents.view_security_data", raise_exception=True)
 change_required = permission_required("incidents.manage_incidents", raise_exception=True)
-
-
-def _results_only(request) -> bool:
-    return bool(request.htmx) and request.htmx.target == "incident-results"
 
 
 @require_GET
@@ -64,7 +61,7 @@ def incident_queue_view(request):
         "can_change": request.user.has_perm("incidents.manage_incidents"),
         "next": request.get_full_path(),
     }
-    if _results_only(request):
+    if htmx_partial(request, "incident-results"):
         return render(request, "incidents/partials/queue_results.html", context)
     # The filter's own choices, which the FilterSet scopes to the reader.
     device_groups = filterset.form.fields["device_group"].queryset

@@ -10,6 +10,7 @@ from permissions.catalogue import catalogue_by_category
 from permissions.forms import AssignmentForm, RoleForm
 from permissions.models import Role
 from permissions.views.common import add_service_error, delete_page, manage_required, page_of
+from portal.htmx import htmx_partial
 from portal.selectors import activity_for
 
 __all__ = ("role_create", "role_delete", "role_detail", "role_edit", "role_list", "role_page")
@@ -28,7 +29,7 @@ def role_list(request):
 def role_page(request, role: Role, *, assign_form=None, status=200):
     """A role's page; also the answer to an assignment form with errors, shown where it was filled in."""
     users = selectors.users_found(request.GET.get("user", ""))
-    if request.htmx and request.htmx.target == "user-options":
+    if htmx_partial(request, "user-options"):
         # The user picker's suggestions as the person types.
         return render(request, "permissions/partials/user_options.html", {"users": users})
     assignments = page_of(request, selectors.role_assignments(role), ASSIGNMENTS_PAGE_SIZE)
