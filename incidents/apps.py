@@ -9,15 +9,14 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from incidents.selectors import activity_visible_to
+        from permissions.catalogue import VIEW_SECURITY_DATA
         from portal.navigation import Section, register_section
         from portal.scoping import register_activity_rule
 
         register_activity_rule(activity_visible_to)
         register_section(
-            Section(label="Incidents", url_name="incidents:queue", order=20, permission="incidents.view_security_data")
+            Section(label="Incidents", url_name="incidents:queue", order=20, permission=VIEW_SECURITY_DATA)
         )
         register_section(
-            Section(
-                label="Alerts", url_name="incidents:alert_queue", order=21, permission="incidents.view_security_data"
-            )
+            Section(label="Alerts", url_name="incidents:alert_queue", order=21, permission=VIEW_SECURITY_DATA)
         )

@@ -16,7 +16,7 @@ from incidents.choices import EntityKind
 from incidents.models import DeviceGroup, Entity
 from incidents.services.device_groups import devices_matching
 from permissions.access import ALL_DATA, NO_DATA, DataScope, data_scope
-from permissions.catalogue import CatalogueEntry, catalogue_by_category, catalogue_entry
+from permissions.catalogue import VIEW_SECURITY_DATA, CatalogueEntry, catalogue_by_category, catalogue_entry
 from permissions.models import ApiToken, Role, RoleAssignment
 from portal.models import HomeCard
 
@@ -62,7 +62,7 @@ def assignments_of(user) -> QuerySet[RoleAssignment]:
     return RoleAssignment.objects.filter(Q(user=user) | Q(group__in=Group.objects.filter(user=user)))
 
 
-def device_groups_for(user, permission: str = "incidents.view_security_data") -> QuerySet[DeviceGroup]:
+def device_groups_for(user, permission: str = VIEW_SECURITY_DATA) -> QuerySet[DeviceGroup]:
     """The device groups `user` may see data of (for filters and pickers)."""
     scope = data_scope(user, permission)
     if scope.all_data:

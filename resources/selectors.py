@@ -1,10 +1,11 @@
+from permissions.catalogue import MANAGE_RESOURCES
 from resources.models import ResourceLink
 
 __all__ = ("resource_links_for", "user_can_manage_resources")
 
 
 def user_can_manage_resources(user) -> bool:
-    return user.has_perm("resources.change_resourcelink")
+    return user.has_perm(MANAGE_RESOURCES)
 
 
 def resource_links_for(user):

@@ -13,6 +13,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from permissions.catalogue import MANAGE_RESOURCES
 from portal.htmx import htmx_partial
 from resources import services
 from resources.forms import ResourceLinkForm
@@ -21,7 +22,7 @@ from resources.selectors import resource_links_for, user_can_manage_resources
 
 __all__ = ("resource_add", "resource_delete", "resource_edit", "resource_list", "resource_move", "resource_visibility")
 
-manage_required = permission_required("resources.change_resourcelink", raise_exception=True)
+manage_required = permission_required(MANAGE_RESOURCES, raise_exception=True)
 
 
 def _list_context(request, *, add_form=None):

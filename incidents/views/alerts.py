@@ -41,6 +41,7 @@ from incidents.services.incidents import (
 )
 from incidents.services.merge import alert_move
 from incidents.views.bulk import selected_ids, shared_values
+from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.errors import validation_messages
 from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
@@ -50,8 +51,8 @@ __all__ = ("alert_bulk", "alert_comment", "alert_detail", "alert_manage", "alert
 
 PAGE_SIZE = 50
 RESULTS_ID = "alert-results"
-view_required = permission_required("incidents.view_security_data", raise_exception=True)
-change_required = permission_required("incidents.manage_incidents", raise_exception=True)
+view_required = permission_required(VIEW_SECURITY_DATA, raise_exception=True)
+change_required = permission_required(MANAGE_INCIDENTS, raise_exception=True)
 
 # Statuses a person sets (Graph's "unknown" is only ever the source's).
 SETTABLE_STATUSES = [(status.value, status.label) for status in SETTABLE_ALERT_STATUSES]
@@ -125,7 +126,7 @@ def _queue_context(request, params, **extra) -> dict:
     for alert in rows:
         alert.category_text = category_label(alert.category) if alert.category else ""
     form = queue.filterset.form
-    can_change = request.user.has_perm("incidents.manage_incidents")
+    can_change = request.user.has_perm(MANAGE_INCIDENTS)
     visible_incidents = page_selectors.visible_incident_ids(request.user, [alert.incident_id for alert in rows])
     return {
         "row_html": alert_rows(rows, can_change=can_change, visible_incidents=visible_incidents),

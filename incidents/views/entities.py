@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from incidents import page_selectors
 from incidents.choices import EntityKind, EvidenceVerdict
 from incidents.visible_rollups import alerts_with_incidents_as_seen, incidents_as_seen
+from permissions.catalogue import VIEW_SECURITY_DATA
 from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
 
@@ -39,7 +40,7 @@ def _attributes(entity) -> list[dict]:
 
 
 @require_GET
-@permission_required("incidents.view_security_data", raise_exception=True)
+@permission_required(VIEW_SECURITY_DATA, raise_exception=True)
 def entity_detail(request, pk: int):
     entity = page_selectors.entity_for_page(request.user, pk)
     if entity is None:

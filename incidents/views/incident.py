@@ -28,6 +28,7 @@ from incidents.page_selectors import visible_entity_ids
 from incidents.selectors import BeyondScope, OutOfScope, incidents_for
 from incidents.services.incidents import comment_add, determinations_offered, incident_update
 from incidents.visible_rollups import incidents_as_seen, is_partly_visible
+from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.errors import validation_messages
 from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
@@ -44,8 +45,8 @@ TABS = {
 }
 ACTIVITY_PAGE_SIZE = 100
 MANAGE_FIELDS = ("display_name", "severity", "status", "classification", "determination", "assigned_to")
-view_required = permission_required("incidents.view_security_data", raise_exception=True)
-change_required = permission_required("incidents.manage_incidents", raise_exception=True)
+view_required = permission_required(VIEW_SECURITY_DATA, raise_exception=True)
+change_required = permission_required(MANAGE_INCIDENTS, raise_exception=True)
 
 
 def _incident(user, pk: int, *, action: str = "view"):

@@ -22,6 +22,7 @@ from incidents.services.incidents import bulk_apply, determinations_offered, inc
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from incidents.views.bulk import selected_ids, shared_values
 from incidents.visible_rollups import incidents_as_seen
+from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.errors import validation_messages
 from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
@@ -34,8 +35,8 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000  # past this the queue says "10,000+" (see BoundedPaginator)
 # Too few incidents, or one that is missing or out of scope: the same words, so that none tells which.
 MERGE_SELECTION = "Select two to five incidents you may change to merge them."
-view_required = permission_required("incidents.view_security_data", raise_exception=True)
-change_required = permission_required("incidents.manage_incidents", raise_exception=True)
+view_required = permission_required(VIEW_SECURITY_DATA, raise_exception=True)
+change_required = permission_required(MANAGE_INCIDENTS, raise_exception=True)
 
 
 @require_GET
@@ -58,7 +59,7 @@ def incident_queue_view(request):
         "classifications": Classification.choices,
         "determinations": _determination_choices(),
         "max_merge": MAX_MANUAL_MERGE,
-        "can_change": request.user.has_perm("incidents.manage_incidents"),
+        "can_change": request.user.has_perm(MANAGE_INCIDENTS),
         "next": request.get_full_path(),
     }
     if htmx_partial(request, "incident-results"):

@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import ValidationError
 
+from permissions.catalogue import MANAGE_RESOURCES
 from resources import services
 from resources.api.serializers import ResourceLinkSerializer
 from resources.selectors import resource_links_for
@@ -14,7 +15,7 @@ class ManageResourcesOrReadOnly(permissions.BasePermission):
     message = "Changing More resources requires the resources.change_resourcelink permission."
 
     def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or request.user.has_perm("resources.change_resourcelink")
+        return request.method in permissions.SAFE_METHODS or request.user.has_perm(MANAGE_RESOURCES)
 
 
 LINK = {
