@@ -28,11 +28,11 @@ from incidents.choices import (
     Severity,
 )
 from incidents.filters import FILTER_MARKER, TIME_RANGES
+from incidents.forms import AlertManageForm, AlertMoveForm
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Incident
 from incidents.naming import KILL_CHAIN, category_label
 from incidents.selectors import BeyondScope, OutOfScope, alerts_for
 from incidents.services.incidents import (
-    ASSIGNEE_MAX_LENGTH,
     SETTABLE_ALERT_STATUSES,
     alert_update,
     bulk_apply,
@@ -266,48 +266,6 @@ def alert_bulk(request):
 
 
 # --- The alert page -------------------------------------------------------------------------------------------
-
-
-class AlertManageForm(forms.Form):
-    status = forms.ChoiceField(choices=AlertStatus.choices)
-    assigned_to = forms.CharField(max_length=ASSIGNEE_MAX_LENGTH, required=False)
-    classification = forms.ChoiceField(choices=Classification.choices)
-    determination = forms.ChoiceField(choices=Determination.choices)
-
-    def changes(self, alert: Alert, user) -> dict:
-        """The fields that differ from the alert; classification and determination always travel together."""
-        data = dict(self.cleaned_data)
-        if self.data.get("assign_to_me"):
-            data["assigned_to"] = user.get_username()
-        values = {name: data[name] for name in ("status", "assigned_to") if data[name] != getattr(alert, name)}
-        if (data["classification"], data["determination"]) != (alert.classification, alert.determination):
-            values.update(classification=data["classification"], determination=data["determination"])
-        return values
-
-
-class AlertMoveForm(forms.Form):
-    destination = forms.ChoiceField(
-        choices=[("existing", "An existing incident"), ("new", "A new incident")],
-        error_messages={"required": "Choose where to move the alert."},
-    )
-    incident = forms.CharField(required=False, max_length=20)
-    reason = forms.CharField(
-        max_length=1000, error_messages={"required": "Say why the alert belongs elsewhere; the activity log keeps it."}
-    )
-
-    def clean_incident(self):
-        value = self.cleaned_data["incident"].strip().lstrip("#").strip()
-        if not value:
-            return None
-        if not value.isdecimal():
-            raise ValidationError("Give the incident's number, for example 42.")
-        return int(value)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("destination") == "existing" and not cleaned.get("incident") and "incident" not in self.errors:
-            self.add_error("incident", "Give the number of the incident to move the alert to.")
-        return cleaned
 
 
 def _alert(user, pk: int, *, action: str = "view") -> Alert:

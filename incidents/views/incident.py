@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Classification, Determination, IncidentStatus, Severity
+from incidents.forms import IncidentManageForm
 from incidents.incident_selectors import (
     incident_activity,
     incident_alerts,
@@ -44,7 +45,6 @@ TABS = {
     "activity": "Activity",
 }
 ACTIVITY_PAGE_SIZE = 100
-MANAGE_FIELDS = ("display_name", "severity", "status", "classification", "determination", "assigned_to")
 view_required = permission_required(VIEW_SECURITY_DATA, raise_exception=True)
 change_required = permission_required(MANAGE_INCIDENTS, raise_exception=True)
 
@@ -176,7 +176,7 @@ def incident_graph(request, pk: int):
 @change_required
 def incident_manage(request, pk: int):
     incident = _incident(request.user, pk, action="change")
-    values = _manage_values(request)
+    values = IncidentManageForm(request.POST).changes(request.user)
     try:
         incident_update(incident_id=incident.pk, actor=request.user, **values)
     except OutOfScope as error:
@@ -202,19 +202,6 @@ def _errors_of(error: BeyondScope | ValidationError) -> dict[str, list[str]]:
     if isinstance(error, BeyondScope):
         return {"__all__": [str(error)]}
     return error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-
-
-def _manage_values(request) -> dict:
-    """The fields the form sent, as `incident_update` takes them; a field left out is left unchanged."""
-    post = request.POST
-    if post.get("assign_to_me"):
-        return {"assigned_to": request.user.get_username()}
-    values = {field: post.get(field, "") for field in MANAGE_FIELDS if field in post}
-    if "custom_tags" in post:
-        values["custom_tags"] = [tag.strip() for tag in post.get("custom_tags", "").split(",")]
-    if post.get("status") == IncidentStatus.RESOLVED or post.get("resolving_comment"):
-        values["resolving_comment"] = post.get("resolving_comment", "")
-    return values
 
 
 def _back_to(request, pk: int, tab: str | None) -> HttpResponse:
