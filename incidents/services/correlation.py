@@ -33,14 +33,14 @@ from django.utils import timezone
 from psycopg2.extras import execute_values
 
 from incidents.choices import AlertStatus, EntityKind, IncidentStatus
-from incidents.merge_rule import merge_conflict
+from incidents.correlation_rules import CorrelationKey, decide, is_candidate, key_list, window_text
 from incidents.models import Alert, Incident
 from incidents.services.bulk import rows_update
 from incidents.services.merge import incident_open_for_alert, incidents_merge_locked
 from incidents.services.rollups import incidents_refresh
 from portal.services import ActivityEntry, activity_record_entries
 
-__all__ = ("CorrelationKey", "alert_correlate", "alerts_correlate", "pending_alert_ids")
+__all__ = ("alert_correlate", "alerts_correlate", "pending_alert_ids")
 
 logger = logging.getLogger(__name__)
 
@@ -86,18 +86,6 @@ INCIDENT_FIELDS = (
     "custom_tags",
     "display_name_is_custom",
 )
-
-
-@dataclass(frozen=True)
-class CorrelationKey:
-    entity_id: int
-    kind: str
-    key: str
-    display_name: str
-
-    def describe(self) -> str:
-        label = {"cloudApplication": "app", "ip": "IP", "url": "URL"}.get(self.kind, self.kind)
-        return f"{label} {self.display_name if self.kind != 'device' else self.key}"
 
 
 @dataclass
@@ -382,7 +370,6 @@ def _candidates(keys: list[int], alerts: list[PendingAlert]) -> tuple[dict[int, 
 
 
 def _place(alert: PendingAlert, incidents: dict[int, Incident], incidents_by_key, batch: Batch) -> int:
-    window = settings.CORRELATION_WINDOW
     shared_by_incident = defaultdict(list)
     for key in alert.keys:
         for incident_id in incidents_by_key.get(key.entity_id, ()):
@@ -390,21 +377,15 @@ def _place(alert: PendingAlert, incidents: dict[int, Incident], incidents_by_key
     candidates = []
     for incident_id, shared in sorted(shared_by_incident.items()):
         incident = incidents[incident_id]
-        if (
-            incident.status != IncidentStatus.REDIRECTED
-            and incident.last_activity >= alert.at - window
-            and incident.first_activity <= alert.at + window
-            and incident.alerts_total < settings.CORRELATION_MAX_ALERTS_PER_INCIDENT
-            and _entity_count(incident) < settings.CORRELATION_MAX_ENTITIES_PER_INCIDENT
-        ):
+        if is_candidate(incident, alert.at):
             candidates.append((incident, shared))
-    target, merged, reason = _decide(candidates)
+    target, merged, reason = decide(candidates)
     if target is None:
         target = _new_incident(alert, batch)
         incidents[target.pk] = target
         reason = (
             "New incident: no open incident within "
-            f"{_window_text()} shares {_key_list(alert.keys) if alert.keys else 'an entity with this alert'}."
+            f"{window_text()} shares {key_list(alert.keys) if alert.keys else 'an entity with this alert'}."
         )
     elif merged:
         _merge(target, merged, f"Alert {alert.id} ties them together ({reason}).", incidents_by_key, batch)
@@ -412,65 +393,6 @@ def _place(alert: PendingAlert, incidents: dict[int, Incident], incidents_by_key
     for key in alert.keys:
         incidents_by_key[key.entity_id].add(target.pk)
     return target.pk
-
-
-def _window_text() -> str:
-    hours = settings.CORRELATION_WINDOW.total_seconds() / 3600
-    return f"{hours:g} h"
-
-
-def _key_list(keys: list[CorrelationKey]) -> str:
-    described = [key.describe() for key in keys[:4]]
-    more = f" and {len(keys) - 4} more" if len(keys) > 4 else ""
-    return ", ".join(described[:-1]) + (" and " if len(described) > 1 else "") + described[-1] + more
-
-
-def _entity_count(incident: Incident) -> int:
-    return sum(incident.impacted_assets.values()) if incident.impacted_assets else 0
-
-
-def _decide(candidates):
-    """(target incident or None, incidents to merge into it, the reason)."""
-    if not candidates:
-        return None, [], ""
-    if len(candidates) == 1:
-        incident, shared = candidates[0]
-        return incident, [], f"shares {_key_list(shared)}"
-    oldest, oldest_shared = min(candidates, key=lambda c: (c[0].created_at, c[0].pk))
-    mergeable = [
-        (incident, shared)
-        for incident, shared in candidates
-        if incident.pk != oldest.pk and _may_merge(oldest, incident)
-    ]
-    if mergeable:
-        total_alerts = oldest.alerts_total + sum(incident.alerts_total for incident, _ in mergeable)
-        total_entities = _entity_count(oldest) + sum(_entity_count(incident) for incident, _ in mergeable)
-        if (
-            total_alerts < settings.CORRELATION_MAX_ALERTS_PER_INCIDENT
-            and total_entities < settings.CORRELATION_MAX_ENTITIES_PER_INCIDENT
-        ):
-            all_shared = {key for _, shared in [(oldest, oldest_shared), *mergeable] for key in shared}
-            return (
-                oldest,
-                [incident for incident, _ in mergeable],
-                f"shares {_key_list(sorted(all_shared, key=lambda k: k.entity_id))}",
-            )
-    # No merge possible: the incident sharing most keys, preferring open ones, then the oldest.
-    incident, shared = min(
-        candidates,
-        key=lambda c: (-len(c[1]), c[0].status == IncidentStatus.RESOLVED, c[0].created_at, c[0].pk),
-    )
-    return incident, [], f"shares {_key_list(shared)}"
-
-
-def _may_merge(target: Incident, source: Incident) -> bool:
-    """The merge rule people follow too (merge_conflict), for open incidents, within the device-group setting."""
-    if IncidentStatus.RESOLVED in (target.status, source.status) or merge_conflict([target, source]):
-        return False
-    return not (
-        settings.CORRELATION_MERGE_SAME_DEVICE_GROUP_ONLY
-        and set(target.device_group_ids) != set(source.device_group_ids)
-    )
 
 
 def _new_incident(alert: PendingAlert, batch: Batch) -> Incident:
@@ -526,7 +448,7 @@ def _attach(alert: PendingAlert, incident: Incident, reason: str, batch: Batch) 
                 action="incidents.incident.reopened",
                 target=incident,
                 changes={"status": {"before": IncidentStatus.RESOLVED, "after": IncidentStatus.ACTIVE}},
-                message=f"Reopened: alert {alert.id} arrived within {_window_text()} of its last activity.",
+                message=f"Reopened: alert {alert.id} arrived within {window_text()} of its last activity.",
                 about_alert_id=alert.id,
             )
         )
