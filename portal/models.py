@@ -80,7 +80,7 @@ class UserPreference(models.Model):
 class HomeCard(models.Model):
     """
     A card the Home page can show. Which roles see it is a django-guardian `view_homecard` object permission
-    held by the role's group; what it shows comes from the card registry (`portal.home.cards`) under `key`.
+    held by the role's group; what it shows comes from the card registry (`home.cards`) under `key`.
     """
 
     key = models.SlugField(max_length=50, unique=True)

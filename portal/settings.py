@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "policies",
     "permissions",
     "resources",
+    "home",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -167,7 +169,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "portal:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "login"
 # A sign-in lasts SESSION_COOKIE_AGE at most however busy it is, and ends sooner after SESSION_IDLE_TIMEOUT without a
 # request (permissions.account.middleware.SessionExpiryMiddleware).

@@ -15,7 +15,7 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", include(("portal.home.urls", "portal"))),
+    path("", include("home.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("", include("permissions.account.urls")),
     path("", include("incidents.urls")),

@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from guardian.shortcuts import assign_perm
 from playwright.sync_api import expect
 
-from portal.home import cards as card_registry
-from portal.home.cards import Card
+from home import cards as card_registry
+from home.cards import Card
 from portal.models import HomeCard
 from tests.conftest import PASSWORD
 from tests.factories import AlertFactory, IncidentFactory
@@ -41,10 +41,10 @@ def slow_and_broken_cards(monkeypatch):
 
     monkeypatch.setattr(card_registry, "_registry", dict(card_registry._registry))
     card_registry.register_card(
-        Card(key="slow-card", title="Slow card", template="portal/cards/recent_activity.html", context=slow)
+        Card(key="slow-card", title="Slow card", template="home/cards/recent_activity.html", context=slow)
     )
     card_registry.register_card(
-        Card(key="broken-card", title="Broken card", template="portal/cards/recent_activity.html", context=broken)
+        Card(key="broken-card", title="Broken card", template="home/cards/recent_activity.html", context=broken)
     )
     admins = Group.objects.get(name="Security administrator")
     for key, position in (("slow-card", 1), ("broken-card", 2)):

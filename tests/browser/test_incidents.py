@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from demo.estate import DEMO_ACCOUNTS, demo_estate_seed
 from incidents.models import Alert, Entity, Incident
-from portal.demo import DEMO_ACCOUNTS, demo_estate_seed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

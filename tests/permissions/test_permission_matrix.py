@@ -51,12 +51,12 @@ pytestmark = pytest.mark.django_db
 PAGES: dict[str, tuple[Check, ...]] = {
     # The shell, Home, signing in and out, and one's own account
     "healthz": (Check("get", at("healthz"), everyone(200)),),
-    "portal:home": (Check("get", at("portal:home"), everyone(200)),),
+    "home:home": (Check("get", at("home:home"), everyone(200)),),
     # A card the role's matrix row does not tick does not exist for it; nor does a card whose data it may not see.
-    "portal:home_card": (
+    "home:card": (
         Check(
             "get",
-            at("portal:home_card", "card"),
+            at("home:card", "card"),
             {ADMIN: (200, 200), OPERATOR: (200, 200), READER: (200, 404), TI_ANALYST: (200, 404), POSTURE: (404, 404)},
         ),
     ),

@@ -400,7 +400,7 @@ def test_filters_find_the_shared_incident_only_by_the_alerts_they_may_see(
 
 
 def test_the_home_card_counts_the_shared_incident_by_the_severity_they_see(world, branch, admin_user):
-    from portal.home.selectors import open_incidents_by_severity
+    from home.selectors import open_incidents_by_severity
 
     assert open_incidents_by_severity(branch) == {"medium": 1}
     assert open_incidents_by_severity(admin_user) == {"high": 1}

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from demo.estate import DEMO_ACCOUNTS
 from portal import embedded
-from portal.demo import DEMO_ACCOUNTS
 
 STOP_GRACE_SECONDS = 10
 

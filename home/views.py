@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from portal.home.cards import visible_card, visible_cards
+from home.cards import visible_card, visible_cards
 
 __all__ = ("home", "home_card")
 
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 @require_GET
 def home(request):
     # Only the card list is read here (one query): the cards' data comes with each card's own request.
-    return render(request, "portal/home.html", {"cards": visible_cards(request.user)})
+    return render(request, "home/home.html", {"cards": visible_cards(request.user)})
 
 
 @require_GET
@@ -35,5 +35,5 @@ def home_card(request, key: str):
         # A card's failure is its own: answer 200 with an error box in the card's place (htmx swaps only 2xx and 422
         # here, see static/js/portal.js), and leave the details in the log rather than on the page.
         logger.exception("Home card %r failed for %s", key, request.user.get_username())
-        return render(request, "portal/cards/error.html", {"card": card})
+        return render(request, "home/cards/error.html", {"card": card})
     return HttpResponse(html)

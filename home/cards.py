@@ -7,7 +7,7 @@ secure score, threat analytics) register their cards from their AppConfig.ready(
 their HomeCard rows and default grants in a data migration of their own (see portal/migrations/0006_home_cards.py).
 
 A card's `context` takes the signed-in user and returns its template's context; it reads only through scoped
-selectors (portal.home.selectors), so every count and list stays inside the user's data scope.
+selectors (home.selectors), so every count and list stays inside the user's data scope.
 """
 
 from collections.abc import Callable
@@ -18,10 +18,10 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from home import selectors
 from incidents.choices import EntityKind, Severity
 from incidents.filters import FILTER_MARKER
 from permissions.catalogue import VIEW_SECURITY_DATA
-from portal.home import selectors
 from portal.models import HomeCard
 
 __all__ = (
@@ -270,49 +270,49 @@ for _card in (
     Card(
         key="active-incidents",
         title="Active incidents",
-        template="portal/cards/active_incidents.html",
+        template="home/cards/active_incidents.html",
         context=active_incidents_context,
         permission=VIEW_SECURITY_DATA,
     ),
     Card(
         key="assigned-to-me",
         title="Incidents assigned to me",
-        template="portal/cards/assigned_to_me.html",
+        template="home/cards/assigned_to_me.html",
         context=assigned_to_me_context,
         permission=VIEW_SECURITY_DATA,
     ),
     Card(
         key="alerts-last-7-days",
         title="Alerts over the last 7 days",
-        template="portal/cards/alerts_last_7_days.html",
+        template="home/cards/alerts_last_7_days.html",
         context=alerts_last_7_days_context,
         permission=VIEW_SECURITY_DATA,
     ),
     Card(
         key="devices-at-risk",
         title="Devices at risk",
-        template="portal/cards/entities_at_risk.html",
+        template="home/cards/entities_at_risk.html",
         context=devices_at_risk_context,
         permission=VIEW_SECURITY_DATA,
     ),
     Card(
         key="users-at-risk",
         title="Users at risk",
-        template="portal/cards/entities_at_risk.html",
+        template="home/cards/entities_at_risk.html",
         context=users_at_risk_context,
         permission=VIEW_SECURITY_DATA,
     ),
     Card(
         key="latest-high-severity-alerts",
         title="Latest high-severity alerts",
-        template="portal/cards/latest_high_severity_alerts.html",
+        template="home/cards/latest_high_severity_alerts.html",
         context=latest_high_severity_alerts_context,
         permission=VIEW_SECURITY_DATA,
     ),
     Card(
         key="recent-activity",
         title="Recent activity",
-        template="portal/cards/recent_activity.html",
+        template="home/cards/recent_activity.html",
         context=recent_activity_context,
         permission=VIEW_SECURITY_DATA,
     ),

@@ -19,9 +19,9 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
+from home import cards as card_registry
+from home.cards import Card, register_card
 from permissions.models import Role
-from portal.home import cards as card_registry
-from portal.home.cards import Card, register_card
 from portal.models import ActivityLogEntry, HomeCard
 from portal.services import activity_record
 from tests.conftest import assign_role
@@ -37,7 +37,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-HOME = reverse("portal:home")
+HOME = reverse("home:home")
 ALL_CARDS = [
     "active-incidents",
     "assigned-to-me",
@@ -50,7 +50,7 @@ ALL_CARDS = [
 
 
 def card_url(key):
-    return reverse("portal:home_card", args=[key])
+    return reverse("home:card", args=[key])
 
 
 def shown_cards(response) -> list[str]:
@@ -195,7 +195,7 @@ def test_a_later_section_registers_its_card_and_a_role_granted_it_sees_it(client
         Card(
             key="secure-score",
             title="Secure score",
-            template="portal/cards/error.html",
+            template="home/cards/error.html",
             context=lambda user: {},
             permission="permissions.view_secure_score",
         )
@@ -270,7 +270,7 @@ def test_a_failing_card_shows_its_own_error_and_the_other_cards_still_work(clien
     IncidentFactory(severity="high")
     client.force_login(analyst)
 
-    with caplog.at_level(logging.ERROR, logger="portal.home.views"):
+    with caplog.at_level(logging.ERROR, logger="home.views"):
         failed = client.get(card_url("devices-at-risk"), headers={"HX-Request": "true"})
     working = client.get(card_url("active-incidents"), headers={"HX-Request": "true"})
     page = client.get(HOME)
@@ -289,7 +289,7 @@ def test_a_card_whose_template_fails_shows_the_error_box_too(client, analyst, mo
     monkeypatch.setitem(
         card_registry._registry,
         "active-incidents",
-        replace(card_registry.card_for("active-incidents"), template="portal/cards/missing.html"),
+        replace(card_registry.card_for("active-incidents"), template="home/cards/missing.html"),
     )
     client.force_login(analyst)
 

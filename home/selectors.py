@@ -47,7 +47,7 @@ def granted_cards(user, *, key: str | None = None):
     in display order — one query. Roles are reached through role assignments (to the user or to one of their
     groups), not through group membership, so the grants are read for the roles' groups directly instead of through
     guardian's checker, which follows `user.groups`. Whether the user may also see a card's data is the registry's
-    question (`portal.home.cards.visible_cards`).
+    question (`home.cards.visible_cards`).
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return HomeCard.objects.none()
