@@ -15,22 +15,9 @@ from django.db import connection
 
 from incidents.models import DeviceGroup
 from permissions.catalogue import scoped_permissions
+from portal.scoping import ALL_DATA, NO_DATA, DataScope
 
 __all__ = ("ALL_DATA", "NO_DATA", "Access", "DataScope", "access_of", "data_scope")
-
-
-@dataclass(frozen=True)
-class DataScope:
-    all_data: bool
-    device_group_ids: frozenset[int] = frozenset()
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.all_data and not self.device_group_ids
-
-
-ALL_DATA = DataScope(all_data=True)
-NO_DATA = DataScope(all_data=False)
 
 
 @dataclass(frozen=True)

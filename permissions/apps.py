@@ -8,10 +8,13 @@ class PermissionsConfig(AppConfig):
 
     def ready(self):
         from permissions import schema  # noqa: F401 - registers the OpenAPI description of bearer tokens
+        from permissions.access import data_scope
         from permissions.catalogue import MANAGE_ROLES
         from permissions.signals import sync_builtin_role_permissions
         from portal.navigation import Section, register_section
+        from portal.scoping import register_scope_reader
 
+        register_scope_reader(data_scope)
         # Connected without a sender: permissions of every app exist only after the last app has migrated.
         post_migrate.connect(sync_builtin_role_permissions, dispatch_uid="permissions.sync_builtin_roles")
         register_section(

@@ -8,12 +8,55 @@ GIN-indexed); a scoped user sees those that share a group, and nothing without a
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 
-from permissions.access import data_scope
+__all__ = (
+    "ALL_DATA",
+    "NO_DATA",
+    "DataScope",
+    "data_scope",
+    "register_activity_rule",
+    "register_scope_reader",
+    "restrict",
+    "restrict_activity",
+)
 
-__all__ = ("data_scope", "register_activity_rule", "restrict", "restrict_activity")
+
+@dataclass(frozen=True)
+class DataScope:
+    """How far one permission reaches for one person: nothing, all data, or some device groups."""
+
+    all_data: bool
+    device_group_ids: frozenset[int] = frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.all_data and not self.device_group_ids
+
+
+ALL_DATA = DataScope(all_data=True)
+NO_DATA = DataScope(all_data=False)
+
+# Who holds what, and how far, is Permissions & roles' business (permissions.access): it says so at start-up, so
+# that the sections below it read scopes through this interface without depending on it.
+ScopeReader = Callable[[object, str], DataScope]
+_scope_reader: list[ScopeReader] = []
+
+
+def register_scope_reader(reader: ScopeReader) -> None:
+    """`reader(user, "app_label.codename")`: the DataScope of that permission for that user."""
+    _scope_reader[:] = [reader]
+
+
+def data_scope(user, permission: str) -> DataScope:
+    """How far `permission` ("app_label.codename") reaches for `user`: nothing, all data, or some device groups."""
+    if not _scope_reader:
+        raise ImproperlyConfigured("No data scope reader is registered: is the permissions app installed?")
+    return _scope_reader[0](user, permission)
+
 
 # Each section that logs changes to scoped objects says which entries a person may read (AppConfig.ready).
 ActivityRule = Callable[[QuerySet, object], QuerySet]

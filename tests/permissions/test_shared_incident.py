@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import Alert, Incident
-from portal.models import ActivityLogEntry
+from portal.selectors import activity_for
 from tests.api_clients import api_for, bearer_for
 from tests.conftest import assign_role
 from tests.factories import AlertFactory, EntityFactory, EvidenceFactory, IncidentFactory, UserFactory
@@ -54,7 +54,10 @@ def _state(world):
         .order_by("pk")
         .values_list("pk", "incident_id", "assigned_to", "status", "classification")
     )
-    log = ActivityLogEntry.objects.filter(target_id__in=[str(pk) for pk in (incident.pk, *ids)]).count()
+    log = (
+        activity_for(Incident).filter(target_id=str(incident.pk)).count()
+        + activity_for(Alert).filter(target_id__in=[str(pk) for pk in ids]).count()
+    )
     fields = ("display_name", "severity", "status", "classification", "assigned_to", "custom_tags")
     return {name: getattr(incident, name) for name in fields}, alerts, log
 
