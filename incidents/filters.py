@@ -26,8 +26,7 @@ from incidents.choices import (
     Severity,
 )
 from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
-from incidents.selectors import entities_for, incidents_of_seen_severity, incidents_seen_where
-from permissions.selectors import device_groups_for
+from incidents.selectors import device_groups_for, entities_for, incidents_of_seen_severity, incidents_seen_where
 from portal.filters import TimeFilter
 
 __all__ = (

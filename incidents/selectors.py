@@ -41,6 +41,7 @@ __all__ = (
     "alerts_for",
     "alerts_to_change",
     "comments_for",
+    "device_groups_for",
     "entities_for",
     "evidence_of",
     "evidence_visible_to",
@@ -82,6 +83,14 @@ class BeyondScope(PermissionDenied):
             f"Incident {incident_id} also holds alerts outside your device groups: only someone whose scope covers "
             "all of its alerts may change it. You may move the alerts you can change to a new incident."
         )
+
+
+def device_groups_for(user, permission: str = VIEW_SECURITY_DATA):
+    """The device groups `user` may see data of (for filters and pickers)."""
+    scope = data_scope(user, permission)
+    if scope.all_data:
+        return DeviceGroup.objects.all()
+    return DeviceGroup.objects.filter(pk__in=sorted(scope.device_group_ids))
 
 
 def incidents_for(user, *, action: str = "view"):

@@ -16,7 +16,7 @@ from incidents.choices import EntityKind
 from incidents.models import DeviceGroup, Entity
 from incidents.services.device_groups import devices_matching
 from permissions.access import ALL_DATA, NO_DATA, DataScope, data_scope
-from permissions.catalogue import VIEW_SECURITY_DATA, CatalogueEntry, catalogue_by_category, catalogue_entry
+from permissions.catalogue import CatalogueEntry, catalogue_by_category, catalogue_entry
 from permissions.models import ApiToken, Role, RoleAssignment
 from portal.models import HomeCard
 
@@ -32,7 +32,6 @@ __all__ = (
     "assignments_of",
     "assignments_scoped_to",
     "data_scope",
-    "device_groups_for",
     "device_groups_with_counts",
     "devices_found",
     "devices_in",
@@ -60,14 +59,6 @@ PREVIEW_SHOWN = 10
 def assignments_of(user) -> QuerySet[RoleAssignment]:
     """The role assignments that reach `user`: their own and their groups'."""
     return RoleAssignment.objects.filter(Q(user=user) | Q(group__in=Group.objects.filter(user=user)))
-
-
-def device_groups_for(user, permission: str = VIEW_SECURITY_DATA) -> QuerySet[DeviceGroup]:
-    """The device groups `user` may see data of (for filters and pickers)."""
-    scope = data_scope(user, permission)
-    if scope.all_data:
-        return DeviceGroup.objects.all()
-    return DeviceGroup.objects.filter(pk__in=sorted(scope.device_group_ids))
 
 
 # --- Roles ------------------------------------------------------------------------------------------------------------

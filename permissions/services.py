@@ -15,7 +15,7 @@ from permissions.grants import grants_sync, grants_sync_for_role, role_principal
 from permissions.models import ApiToken, Role, RoleAssignment
 from permissions.selectors import home_card_grants, permissions_named, role_permission_names, role_values
 from portal.models import HomeCard
-from portal.services import activity_record, changes_between
+from portal.services import ActivityEntry, activity_record, activity_record_entries, changes_between
 
 __all__ = (
     "TOKEN_MAX_LIFETIME_DAYS",
@@ -27,6 +27,7 @@ __all__ = (
     "assignment_delete",
     "assignment_set",
     "assignment_update",
+    "device_group_release",
     "home_card_visibility_set",
     "role_create",
     "role_delete",
@@ -369,3 +370,41 @@ def _sync_principal(assignment: RoleAssignment) -> None:
         user_ids=[assignment.user_id] if assignment.user_id else [],
         group_ids=[assignment.group_id] if assignment.group_id else [],
     )
+
+
+def device_group_release(sender, *, device_group, actor, **kwargs) -> str:
+    """
+    A device group is being deleted (incidents.services.device_groups.device_group_deleting): the role assignments
+    scoped to it lose it (the role's log says so) and their holders' django-guardian rows on it go, since those rows
+    name the group by id and would outlive it. Answers the note for the group's own log entry.
+    """
+    assignments = list(
+        RoleAssignment.objects.filter(device_groups=device_group)
+        .select_related("role__group", "user", "group")
+        .prefetch_related("device_groups")
+    )
+    if not assignments:
+        return ""
+    activity_record_entries(
+        actor=actor,
+        entries=[
+            ActivityEntry(
+                action="permissions.assignment.changed",
+                target=assignment.role,
+                changes={
+                    "scope": {
+                        "before": sorted(g.name for g in assignment.device_groups.all()),
+                        "after": sorted(g.name for g in assignment.device_groups.all() if g.pk != device_group.pk),
+                    }
+                },
+                message=f"Scope of {assignment.principal_name}: device group {device_group.name} was deleted",
+            )
+            for assignment in assignments
+        ],
+    )
+    RoleAssignment.device_groups.through.objects.filter(devicegroup=device_group).delete()
+    grants_sync(
+        user_ids=[a.user_id for a in assignments if a.user_id],
+        group_ids=[a.group_id for a in assignments if a.group_id],
+    )
+    return f"Used by {len(assignments)} role assignment{'s' if len(assignments) != 1 else ''}."

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.dispatch import Signal
 
 from incidents.choices import EntityKind
 from incidents.models import DeviceGroup, Entity, IncidentEntity
@@ -26,6 +27,7 @@ __all__ = (
     "device_group_apply_pattern",
     "device_group_create",
     "device_group_delete",
+    "device_group_deleting",
     "device_group_remove_devices",
     "device_group_save",
     "device_group_set_devices",
@@ -34,6 +36,10 @@ __all__ = (
     "pattern_matcher",
     "pattern_regex",
 )
+
+# A device group about to be deleted (kwargs: device_group, actor): sections that keep something per group let go
+# of it, without this app depending on them, and answer a note for the group's log entry ("" for none).
+device_group_deleting = Signal()
 
 FIELDS = ("name", "description", "rank", "device_name_pattern")
 PATTERN_MAX_LENGTH = 200
@@ -195,13 +201,10 @@ def device_group_save(
 @transaction.atomic
 def device_group_delete(*, device_group: DeviceGroup, actor) -> None:
     """
-    Delete an empty device group. Role assignments scoped to it lose it (the role's log says so) and their
-    holders' django-guardian rows on it are removed: those rows name the group by id and would outlive it.
+    Delete an empty device group. What other sections keep per group (Permissions & roles: role assignments scoped
+    to it and their django-guardian rows) is theirs to let go of, in this transaction: they hear of it through
+    `device_group_deleting`, and the group's log entry carries their notes.
     """
-    # Imported here: the permissions app builds on this one, not the other way round.
-    from permissions.grants import grants_sync
-    from permissions.models import RoleAssignment
-
     group = DeviceGroup.objects.select_for_update().get(pk=device_group.pk)
     devices = group.devices.count()
     if devices:
@@ -209,36 +212,13 @@ def device_group_delete(*, device_group: DeviceGroup, actor) -> None:
             f"{group.name} still has {devices} device{'s' if devices != 1 else ''}; move them to another group "
             "or out of it first."
         )
-    assignments = list(
-        RoleAssignment.objects.filter(device_groups=group)
-        .select_related("role__group", "user", "group")
-        .prefetch_related("device_groups")
-    )
+    notes = [note for _, note in device_group_deleting.send(sender=DeviceGroup, device_group=group, actor=actor)]
     activity_record(
         actor=actor,
         action="incidents.devicegroup.deleted",
         target=group,
         changes={field: {"before": value, "after": None} for field, value in snapshot(group, FIELDS).items()},
-        message=f"Used by {len(assignments)} role assignment{'s' if len(assignments) != 1 else ''}."
-        if assignments
-        else "",
-    )
-    activity_record_entries(
-        actor=actor,
-        entries=[
-            ActivityEntry(
-                action="permissions.assignment.changed",
-                target=assignment.role,
-                changes={
-                    "scope": {
-                        "before": sorted(g.name for g in assignment.device_groups.all()),
-                        "after": sorted(g.name for g in assignment.device_groups.all() if g.pk != group.pk),
-                    }
-                },
-                message=f"Scope of {assignment.principal_name}: device group {group.name} was deleted",
-            )
-            for assignment in assignments
-        ],
+        message=" ".join(note for note in notes if note),
     )
     group_id = group.pk
     group.delete()
@@ -251,10 +231,6 @@ def device_group_delete(*, device_group: DeviceGroup, actor) -> None:
                 "WHERE device_group_ids && ARRAY[%s]::bigint[]",
                 [group_id, group_id],
             )
-    grants_sync(
-        user_ids=[a.user_id for a in assignments if a.user_id],
-        group_ids=[a.group_id for a in assignments if a.group_id],
-    )
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from incidents.choices import EntityKind
 from incidents.models import Entity
+from incidents.selectors import device_groups_for
 from incidents.services import device_groups as services
 from permissions import selectors
 from permissions.catalogue import MANAGE_ROLES, VIEW_SECURITY_DATA
@@ -171,7 +172,7 @@ class DeviceGroupViewSet(ReadBackMixin, viewsets.ModelViewSet):
         groups = selectors.device_groups_with_counts()
         if self.request.user.has_perm(MANAGE_ROLES):
             return groups
-        return groups.filter(pk__in=selectors.device_groups_for(self.request.user).values("pk"))
+        return groups.filter(pk__in=device_groups_for(self.request.user).values("pk"))
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
