@@ -21,7 +21,7 @@ from django.urls import reverse
 from home import selectors
 from incidents.choices import EntityKind, Severity
 from incidents.filters import FILTER_MARKER
-from permissions.catalogue import VIEW_SECURITY_DATA
+from portal.catalogue import VIEW_SECURITY_DATA
 from portal.models import HomeCard
 
 __all__ = (

@@ -9,7 +9,7 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from incidents.selectors import activity_visible_to
-        from permissions.catalogue import VIEW_SECURITY_DATA
+        from portal.catalogue import VIEW_SECURITY_DATA
         from portal.navigation import Section, register_section
         from portal.scoping import register_activity_rule
 

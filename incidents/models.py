@@ -73,7 +73,7 @@ class DeviceGroup(models.Model):
     class Meta:
         ordering = ["rank", "name"]
         # The catalogue's security-operations permissions live here so that a role assigned over some device
-        # groups can be stored as django-guardian object permissions on them (permissions.catalogue).
+        # groups can be stored as django-guardian object permissions on them (portal.catalogue).
         permissions = [
             ("view_security_data", "View security data"),
             ("manage_incidents", "Manage alerts and incidents"),

@@ -18,7 +18,7 @@ from incidents.filters import AlertFilterSet, FilterRequest, with_defaults
 from incidents.models import Alert, Entity, Evidence, Incident, IncidentEntity
 from incidents.selectors import alerts_beyond_scope, alerts_for, entities_for, evidence_of, incidents_for
 from incidents.visible_rollups import alerts_with_incidents_as_seen
-from permissions.catalogue import VIEW_SECURITY_DATA
+from portal.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 
 __all__ = (

@@ -30,7 +30,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from incidents.choices import EntityKind, Severity
 from incidents.models import Alert, Comment, DeviceGroup, Entity, Evidence, Incident
-from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
+from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.scoping import data_scope, restrict
 
 __all__ = (

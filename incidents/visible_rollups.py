@@ -21,7 +21,7 @@ from incidents.models import Evidence, Incident
 from incidents.naming import incident_name
 from incidents.selectors import alerts_for, entities_for
 from incidents.services.rollups import alert_rollups
-from permissions.catalogue import VIEW_SECURITY_DATA
+from portal.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 
 __all__ = ("alerts_with_incidents_as_seen", "incidents_as_seen", "is_partly_visible")

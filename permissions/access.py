@@ -2,7 +2,7 @@
 What a person holds and how far each permission reaches, read once per request in one query.
 
 A person holds the permissions of every role assigned to them or to one of their groups, whatever the scope, plus
-any given to them directly (the Django admin's way). A scoped permission (permissions.catalogue) reaches all data
+any given to them directly (the Django admin's way). A scoped permission (portal.catalogue) reaches all data
 when an all-data assignment or a direct grant gives it, and otherwise the device groups on which they hold it as a
 django-guardian object permission (permissions.grants keeps those rows). Permission checks (the auth backend) and
 data scoping (portal.scoping) both read this, so a page pays for it once.
@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from incidents.models import DeviceGroup
-from permissions.catalogue import scoped_permissions
+from portal.catalogue import scoped_permissions
 from portal.scoping import ALL_DATA, NO_DATA, DataScope
 
 __all__ = ("ALL_DATA", "NO_DATA", "Access", "DataScope", "access_of", "data_scope")

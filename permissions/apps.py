@@ -10,9 +10,9 @@ class PermissionsConfig(AppConfig):
         from incidents.services.device_groups import device_group_deleting
         from permissions import schema  # noqa: F401 - registers the OpenAPI description of bearer tokens
         from permissions.access import data_scope
-        from permissions.catalogue import MANAGE_ROLES
         from permissions.services import device_group_release
         from permissions.signals import sync_builtin_role_permissions
+        from portal.catalogue import MANAGE_ROLES
         from portal.navigation import Section, register_section
         from portal.scoping import register_scope_reader
 

@@ -9,9 +9,9 @@ from django.forms.forms import NON_FIELD_ERRORS
 
 from incidents.choices import EntityKind
 from incidents.models import DeviceGroup, Entity
-from permissions.catalogue import catalogue
 from permissions.selectors import groups_assignable
 from permissions.services import TOKEN_MAX_LIFETIME_DAYS
+from portal.catalogue import catalogue
 
 __all__ = (
     "ApiTokenForm",

@@ -1,7 +1,7 @@
 """
 The django-guardian object permissions that store scoped role assignments.
 
-An assignment over some device groups grants its role's scoped permissions (permissions.catalogue) on each of
+An assignment over some device groups grants its role's scoped permissions (portal.catalogue) on each of
 those DeviceGroup rows to its user or group. Several assignments may grant the same row, so a principal's rows are
 recomputed from all its assignments whenever one of them, its role or a device group changes.
 """

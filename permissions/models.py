@@ -66,7 +66,7 @@ class RoleAssignment(models.Model):
 class Capability(models.Model):
     """
     Holds the catalogue's tenant-wide permissions that belong to no one model (posture, authorization and
-    settings); `permissions.catalogue` describes them. No table: the model exists for its permissions.
+    settings); `portal.catalogue` describes them. No table: the model exists for its permissions.
     """
 
     class Meta:

@@ -8,7 +8,7 @@ have migrated. Later sections add their permissions here.
 
 from dataclasses import dataclass
 
-from permissions import catalogue as c
+from portal import catalogue as c
 
 __all__ = ("BUILTIN_ROLES", "BuiltinRole")
 

@@ -16,8 +16,8 @@ from incidents.choices import EntityKind
 from incidents.models import DeviceGroup, Entity
 from incidents.services.device_groups import devices_matching
 from permissions.access import ALL_DATA, NO_DATA, DataScope, data_scope
-from permissions.catalogue import CatalogueEntry, catalogue_by_category, catalogue_entry
 from permissions.models import ApiToken, Role, RoleAssignment
+from portal.catalogue import CatalogueEntry, catalogue_by_category, catalogue_entry
 from portal.models import HomeCard
 
 __all__ = (

@@ -10,10 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from permissions.catalogue import MANAGE_ROLES, catalogue_entry
 from permissions.grants import grants_sync, grants_sync_for_role, role_principals
 from permissions.models import ApiToken, Role, RoleAssignment
 from permissions.selectors import home_card_grants, permissions_named, role_permission_names, role_values
+from portal.catalogue import MANAGE_ROLES, catalogue_entry
 from portal.models import HomeCard
 from portal.services import ActivityEntry, activity_record, activity_record_entries, changes_between
 

@@ -1,4 +1,4 @@
-from permissions.catalogue import MANAGE_RESOURCES
+from portal.catalogue import MANAGE_RESOURCES
 from resources.models import ResourceLink
 
 __all__ = ("resource_links_for", "user_can_manage_resources")

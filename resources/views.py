@@ -13,7 +13,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from permissions.catalogue import MANAGE_RESOURCES
+from portal.catalogue import MANAGE_RESOURCES
 from portal.htmx import htmx_partial
 from resources import services
 from resources.forms import ResourceLinkForm

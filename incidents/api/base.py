@@ -14,9 +14,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.api.access import permission_required
 from portal.api.pagination import ListPagination
+from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 
 __all__ = (
     "PreconditionRequired",

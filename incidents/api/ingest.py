@@ -8,9 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.services.ingestion import ingest_alerts
-from permissions.catalogue import INGEST_ALERTS
 from portal.api.access import permission_required
 from portal.api.schema import error_response
+from portal.catalogue import INGEST_ALERTS
 from portal.retry import StillConflicting
 
 __all__ = ("AlertIngestView",)

@@ -18,8 +18,8 @@ from incidents.graph.errors import graph_exception_handler
 from incidents.graph.odata import ListQuery
 from incidents.graph.paging import page_of
 from incidents.graph.serializers import GraphContext
-from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.api.access import permission_required
+from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 
 __all__ = ("GraphView", "graph_pk", "graph_response")
 

@@ -28,7 +28,7 @@ from incidents.services.incidents import (
     incident_version,
 )
 from incidents.visible_rollups import incidents_as_seen
-from permissions.catalogue import VIEW_SECURITY_DATA
+from portal.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 
 __all__ = (

@@ -41,7 +41,7 @@ from incidents.services.incidents import (
 )
 from incidents.services.merge import alert_move
 from incidents.views.bulk import selected_ids, shared_values
-from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
+from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.errors import validation_messages
 from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from incidents import page_selectors
 from incidents.choices import EntityKind, EvidenceVerdict
 from incidents.visible_rollups import alerts_with_incidents_as_seen, incidents_as_seen
-from permissions.catalogue import VIEW_SECURITY_DATA
+from portal.catalogue import VIEW_SECURITY_DATA
 from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
 

@@ -29,7 +29,7 @@ from incidents.page_selectors import visible_entity_ids
 from incidents.selectors import BeyondScope, OutOfScope, incidents_for
 from incidents.services.incidents import comment_add, determinations_offered, incident_update
 from incidents.visible_rollups import incidents_as_seen, is_partly_visible
-from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
+from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.errors import validation_messages
 from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator

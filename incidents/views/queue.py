@@ -22,7 +22,7 @@ from incidents.services.incidents import bulk_apply, determinations_offered, inc
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from incidents.views.bulk import selected_ids, shared_values
 from incidents.visible_rollups import incidents_as_seen
-from permissions.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
+from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.errors import validation_messages
 from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator

@@ -16,12 +16,12 @@ from rest_framework.response import Response
 from incidents.models import DeviceGroup
 from permissions import selectors, services
 from permissions.api.fields import ActiveUserField
-from permissions.catalogue import MANAGE_ROLES
 from permissions.models import Role, RoleAssignment
 from portal.api.access import permission_required
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_response, refusal_example
 from portal.api.viewsets import ReadBackMixin
+from portal.catalogue import MANAGE_ROLES
 from portal.filters import IdFilter
 
 __all__ = ("AssignmentViewSet",)

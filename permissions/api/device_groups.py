@@ -18,11 +18,11 @@ from incidents.models import Entity
 from incidents.selectors import device_groups_for
 from incidents.services import device_groups as services
 from permissions import selectors
-from permissions.catalogue import MANAGE_ROLES, VIEW_SECURITY_DATA
 from portal.api.access import missing_permission
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_response, refusal_example
 from portal.api.viewsets import ReadBackMixin
+from portal.catalogue import MANAGE_ROLES, VIEW_SECURITY_DATA
 
 __all__ = ("DeviceGroupViewSet",)
 

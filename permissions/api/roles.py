@@ -16,11 +16,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from permissions import selectors, services
-from permissions.catalogue import MANAGE_ROLES, catalogue, catalogue_by_category
 from portal.api.access import permission_required
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_response, refusal_example
 from portal.api.viewsets import ReadBackMixin
+from portal.catalogue import MANAGE_ROLES, catalogue, catalogue_by_category
 
 __all__ = ("RoleViewSet",)
 

@@ -22,12 +22,12 @@ from rest_framework.response import Response
 
 from permissions import selectors, services
 from permissions.api.fields import ActiveUserField
-from permissions.catalogue import MANAGE_ROLES
 from permissions.models import ApiToken
 from permissions.services import DEFAULT_TOKEN_LIFETIME, TOKEN_MAX_LIFETIME_DAYS
 from portal.api.access import require_permission
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_example, error_response
+from portal.catalogue import MANAGE_ROLES
 
 __all__ = ("ApiTokenViewSet",)
 

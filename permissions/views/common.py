@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from permissions.catalogue import MANAGE_ROLES
+from portal.catalogue import MANAGE_ROLES
 from portal.errors import validation_messages
 
 __all__ = ("PAGE_SIZE", "add_service_error", "delete_page", "manage_required", "page_of")

@@ -6,10 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from permissions import selectors, services
-from permissions.catalogue import catalogue_by_category
 from permissions.forms import AssignmentForm, RoleForm
 from permissions.models import Role
 from permissions.views.common import add_service_error, delete_page, manage_required, page_of
+from portal.catalogue import catalogue_by_category
 from portal.htmx import htmx_partial
 from portal.selectors import activity_for
 

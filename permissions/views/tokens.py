@@ -17,9 +17,9 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from permissions import selectors, services
-from permissions.catalogue import MANAGE_ROLES
 from permissions.forms import ApiTokenForm
 from permissions.views.common import add_service_error, page_of
+from portal.catalogue import MANAGE_ROLES
 
 __all__ = ("token_create", "token_list", "token_revoke")
 

@@ -3,7 +3,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import ValidationError
 
-from permissions.catalogue import MANAGE_RESOURCES
+from portal.catalogue import MANAGE_RESOURCES
 from resources import services
 from resources.api.serializers import ResourceLinkSerializer
 from resources.selectors import resource_links_for

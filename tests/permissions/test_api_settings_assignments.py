@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import Group
 
 from permissions.access import data_scope
-from permissions.catalogue import MANAGE_ROLES, VIEW_SECURITY_DATA
 from permissions.models import Role, RoleAssignment
 from permissions.services import assignment_create, role_create
+from portal.catalogue import MANAGE_ROLES, VIEW_SECURITY_DATA
 from portal.models import ActivityLogEntry
 from tests.api_clients import api_for, fresh_user
 from tests.conftest import assign_role

@@ -6,7 +6,9 @@ permissions; nobody may take away the last way to manage roles; every change is 
 import pytest
 from django.contrib.auth.models import Group
 
-from permissions.catalogue import (
+from permissions.models import Role, RoleAssignment
+from permissions.services import assignment_create, role_create
+from portal.catalogue import (
     CATEGORIES,
     MANAGE_INCIDENTS,
     MANAGE_ROLES,
@@ -15,8 +17,6 @@ from permissions.catalogue import (
     VIEW_THREAT_ANALYTICS,
     catalogue,
 )
-from permissions.models import Role, RoleAssignment
-from permissions.services import assignment_create, role_create
 from portal.models import ActivityLogEntry
 from tests.api_clients import api_for, fresh_user
 from tests.conftest import assign_role

@@ -10,14 +10,6 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from incidents.selectors import incidents_for
 from permissions.access import data_scope
-from permissions.catalogue import (
-    CATEGORIES,
-    MANAGE_INCIDENTS,
-    MANAGE_ROLES,
-    VIEW_SECURITY_DATA,
-    catalogue,
-    catalogue_by_category,
-)
 from permissions.models import Role, RoleAssignment
 from permissions.roles import BUILTIN_ROLES
 from permissions.services import (
@@ -27,6 +19,14 @@ from permissions.services import (
     role_create,
     role_delete,
     role_update,
+)
+from portal.catalogue import (
+    CATEGORIES,
+    MANAGE_INCIDENTS,
+    MANAGE_ROLES,
+    VIEW_SECURITY_DATA,
+    catalogue,
+    catalogue_by_category,
 )
 from portal.models import ActivityLogEntry
 from tests.conftest import assign_role
