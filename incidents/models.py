@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
@@ -27,6 +27,8 @@ from incidents.choices import (
     ServiceSource,
     Severity,
 )
+from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
+from portal.scoping import ScopedQuerySet, data_scope, restrict
 
 __all__ = (
     "COMMENT_MAX_LENGTH",
@@ -56,6 +58,73 @@ def _severity_rank() -> models.GeneratedField:
         output_field=models.SmallIntegerField(),
         db_persist=True,
     )
+
+
+# --- Scoped reads: every read of security data for a person is `Model.objects.restrict(user, action)` -----------
+
+# What each action on alerts and incidents needs, in the person's data scope.
+ACTION_PERMISSIONS = {"view": VIEW_SECURITY_DATA, "change": MANAGE_INCIDENTS}
+
+
+class SecurityDataQuerySet(ScopedQuerySet):
+    """Alerts and incidents: in scope when their devices' groups (`device_group_ids`) meet the person's."""
+
+    action_permissions = ACTION_PERMISSIONS
+
+
+class EntityQuerySet(ScopedQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """
+        A device when its device group is in scope; any other entity (user, address, file, ...) when it appears in
+        an alert in scope, so that a name only out-of-scope alerts carry never reaches a scoped reader. The second
+        test is an EXISTS over the entity's evidence (the (entity, alert) index) to its alerts' device groups.
+        """
+        scope = data_scope(user, ACTION_PERMISSIONS[action])
+        if scope.all_data:
+            return self
+        if scope.is_empty:
+            return self.none()
+        seen_in_scope = restrict(
+            Evidence.objects.filter(entity=OuterRef("pk")),
+            user,
+            permission=ACTION_PERMISSIONS[action],
+            device_groups_field="alert__device_group_ids",
+        )
+        return self.devices_in_scope(user, action) | self.exclude(kind=EntityKind.DEVICE).filter(Exists(seen_in_scope))
+
+    def devices_in_scope(self, user, action: str = "view"):
+        """The devices whose own device group is in scope."""
+        return restrict(
+            self.filter(kind=EntityKind.DEVICE),
+            user,
+            permission=ACTION_PERMISSIONS[action],
+            device_groups_field="device_group",
+        )
+
+
+class EvidenceQuerySet(ScopedQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """
+        The evidence of alerts in scope, except what names a device (as its entity, or as the device a process or
+        file was seen on) of a device group out of scope: a scoped reader of an alert spanning two device groups sees
+        what happened on their devices, never the others' names.
+        """
+        permission = ACTION_PERMISSIONS[action]
+        if data_scope(user, permission).all_data:
+            return self
+        devices_in_scope = Entity.objects.devices_in_scope(user, action).values("pk")
+        entity_shown = Q(entity__isnull=True) | ~Q(entity__kind=EntityKind.DEVICE) | Q(entity__in=devices_in_scope)
+        device_shown = Q(device__isnull=True) | Q(device__in=devices_in_scope)
+        of_alerts_in_scope = restrict(self, user, permission=permission, device_groups_field="alert__device_group_ids")
+        return of_alerts_in_scope.filter(entity_shown & device_shown)
+
+
+class CommentQuerySet(ScopedQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """The comments on incidents or alerts in scope."""
+        return self.filter(
+            Q(incident__in=Incident.objects.restrict(user, action)) | Q(alert__in=Alert.objects.restrict(user, action))
+        )
 
 
 class DeviceGroup(models.Model):
@@ -107,6 +176,8 @@ class Entity(models.Model):
     os_platform = models.CharField(max_length=64, blank=True)
     risk_score = models.CharField(max_length=16, choices=DeviceRiskScore.choices, blank=True)
     is_isolated = models.BooleanField(default=False)
+
+    objects = EntityQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "entities"
@@ -173,6 +244,8 @@ class Incident(models.Model):
     # Set when alerts were attached but the full rollup has not run yet (it runs once per correlation batch, and
     # the sweep catches an incident whose worker died in between).
     rollups_stale = models.BooleanField(default=False)
+
+    objects = SecurityDataQuerySet.as_manager()
 
     class Meta:
         ordering = ["-last_update", "-id"]
@@ -272,6 +345,8 @@ class Alert(models.Model):
     # When and why the alert was attached to its incident ("shares device ws1.corp.example ..."); null until then.
     correlated_at = models.DateTimeField(null=True, blank=True)
     correlation_reason = models.TextField(blank=True)
+
+    objects = SecurityDataQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -375,6 +450,8 @@ class Evidence(models.Model):
     # The original evidence object as received.
     payload = models.JSONField(default=dict)
 
+    objects = EvidenceQuerySet.as_manager()
+
     class Meta:
         verbose_name_plural = "evidence"
         ordering = ["alert", "id"]
@@ -407,6 +484,8 @@ class Comment(models.Model):
     author_name = models.CharField(max_length=254)
     text = models.TextField(max_length=COMMENT_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -28,10 +28,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 
-from incidents.choices import EntityKind, Severity
-from incidents.models import Alert, Comment, DeviceGroup, Entity, Evidence, Incident
-from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
-from portal.scoping import data_scope, restrict
+from incidents.choices import Severity
+from incidents.models import ACTION_PERMISSIONS, Alert, Comment, DeviceGroup, Entity, Evidence, Incident
+from portal.catalogue import VIEW_SECURITY_DATA
+from portal.scoping import data_scope
 
 __all__ = (
     "BeyondScope",
@@ -52,9 +52,6 @@ __all__ = (
     "with_seen_rollups",
     "with_seen_severity",
 )
-
-# What each action on alerts and incidents needs, in the user's data scope.
-ACTION_PERMISSIONS = {"view": VIEW_SECURITY_DATA, "change": MANAGE_INCIDENTS}
 
 
 class OutOfScope(ObjectDoesNotExist):
@@ -94,11 +91,11 @@ def device_groups_for(user, permission: str = VIEW_SECURITY_DATA):
 
 
 def incidents_for(user, *, action: str = "view"):
-    return restrict(Incident.objects.all(), user, permission=ACTION_PERMISSIONS[action])
+    return Incident.objects.restrict(user, action)
 
 
 def alerts_for(user, *, action: str = "view"):
-    return restrict(Alert.objects.all(), user, permission=ACTION_PERMISSIONS[action])
+    return Alert.objects.restrict(user, action)
 
 
 def alerts_beyond_scope(actor, incident_ids, *, action: str = "change") -> set[int]:
@@ -216,31 +213,12 @@ def incidents_of_seen_severity(user, incidents, severities):
 
 def comments_for(user):
     """The comments on incidents or alerts in the user's scope."""
-    return Comment.objects.filter(Q(incident__in=incidents_for(user)) | Q(alert__in=alerts_for(user)))
+    return Comment.objects.restrict(user)
 
 
 def evidence_visible_to(user):
-    """
-    The evidence rows `user` may see of the alerts they may see: all of them, except those that name a device
-    (as their entity, or as the device a process or file was seen on) of a device group outside their scope. A
-    scoped reader of an alert spanning two device groups sees what happened on their devices, never the others'
-    names. Callers start from alerts already in scope.
-    """
-    if data_scope(user, VIEW_SECURITY_DATA).all_data:
-        return Evidence.objects.all()
-    devices_in_scope = _devices_in_scope(user).values("pk")
-    entity_shown = Q(entity__isnull=True) | ~Q(entity__kind=EntityKind.DEVICE) | Q(entity__in=devices_in_scope)
-    device_shown = Q(device__isnull=True) | Q(device__in=devices_in_scope)
-    return Evidence.objects.filter(entity_shown & device_shown)
-
-
-def _devices_in_scope(user):
-    return restrict(
-        Entity.objects.filter(kind=EntityKind.DEVICE),
-        user,
-        permission=VIEW_SECURITY_DATA,
-        device_groups_field="device_group",
-    )
+    """The evidence rows `user` may see (incidents.models.EvidenceQuerySet.restrict says which)."""
+    return Evidence.objects.restrict(user)
 
 
 def evidence_of(user, alert: Alert):
@@ -260,21 +238,5 @@ def alerts_to_change(actor):
 
 
 def entities_for(user):
-    """
-    A device when its device group is in scope; any other entity (user, address, file, ...) when it appears in an
-    alert in scope, so that a name only out-of-scope alerts carry never reaches a scoped reader. The second test is
-    an EXISTS over the entity's evidence (the (entity, alert) index) to its alerts' device groups.
-    """
-    scope = data_scope(user, VIEW_SECURITY_DATA)
-    if scope.all_data:
-        return Entity.objects.all()
-    if scope.is_empty:
-        return Entity.objects.none()
-    devices = _devices_in_scope(user)
-    seen_in_scope = restrict(
-        Evidence.objects.filter(entity=OuterRef("pk")),
-        user,
-        permission=VIEW_SECURITY_DATA,
-        device_groups_field="alert__device_group_ids",
-    )
-    return devices | Entity.objects.exclude(kind=EntityKind.DEVICE).filter(Exists(seen_in_scope))
+    """The entities `user` may see (incidents.models.EntityQuerySet.restrict says which)."""
+    return Entity.objects.restrict(user)

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 from django.db.models import QuerySet
 
 __all__ = (
     "ALL_DATA",
     "NO_DATA",
     "DataScope",
+    "ScopedQuerySet",
     "data_scope",
     "register_activity_rule",
     "register_scope_reader",
@@ -85,3 +87,20 @@ def restrict(queryset: QuerySet, user, *, permission: str, device_groups_field: 
         return queryset.none()
     lookup = "overlap" if device_groups_field.endswith("_ids") else "in"
     return queryset.filter(**{f"{device_groups_field}__{lookup}": sorted(scope.device_group_ids)})
+
+
+class ScopedQuerySet(models.QuerySet):
+    """
+    The queryset of a scoped model. `restrict(user, action)` is the one way a page, an API, a card or an export reads
+    such a model for a person; selectors call it, and a read of the model's manager anywhere else is refused by
+    tests/test_scoped_reads.py. By default the rows are those whose device groups (`device_groups_field`) overlap
+    the reach of the action's permission (`action_permissions`); a model with another rule overrides `restrict`.
+    """
+
+    action_permissions: dict[str, str] = {}
+    device_groups_field = "device_group_ids"
+
+    def restrict(self, user, action: str = "view"):
+        return restrict(
+            self, user, permission=self.action_permissions[action], device_groups_field=self.device_groups_field
+        )
