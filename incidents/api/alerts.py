@@ -29,7 +29,7 @@ from incidents.api.serializers import (
 )
 from incidents.filters import AlertFilterSet
 from incidents.models import Alert
-from incidents.selectors import OutOfScope, alerts_for, evidence_of
+from incidents.selectors import OutOfScope, evidence_of
 from incidents.services.incidents import alert_update, alert_version
 from incidents.services.merge import alert_move
 from portal.api.schema import error_response
@@ -62,9 +62,10 @@ class AlertViewSet(VersionedRetrieveMixin, mixins.ListModelMixin, SecurityDataVi
     filterset_class = AlertFilterSet
     pagination_class = AlertPagination
     version_of = staticmethod(alert_version)
+    scoped_model = Alert
 
-    def get_queryset(self):
-        return alerts_for(self.request.user).defer(*ALERT_UNSHOWN_FIELDS)
+    def scoped_rows(self, rows):
+        return rows.defer(*ALERT_UNSHOWN_FIELDS)
 
     @extend_schema(
         operation_id="alerts_partial_update",

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from portal.api.access import permission_required
 from portal.api.pagination import ListPagination
+from portal.api.viewsets import ScopedRowsMixin
 from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 
 __all__ = (
@@ -69,8 +70,11 @@ def if_match_of(request) -> str:
     return value
 
 
-class SecurityDataAPI:
-    """The settings and helpers of every security-data view (mixed into DRF's generic views)."""
+class SecurityDataAPI(ScopedRowsMixin):
+    """
+    The settings and helpers of every security-data view (mixed into DRF's generic views): who may call it, and its
+    rows, `scoped_model.objects.restrict(...)` (ScopedRowsMixin).
+    """
 
     permission_classes = [
         permissions.IsAuthenticated,

@@ -10,7 +10,7 @@ from incidents.api import examples
 from incidents.api.base import SecurityDataViewSet
 from incidents.api.serializers import EntitySerializer
 from incidents.filters import EntityFilterSet
-from incidents.selectors import entities_for
+from incidents.models import Entity
 from portal.api.pagination import ListPagination
 
 __all__ = ("EntityViewSet",)
@@ -36,6 +36,7 @@ class EntityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SecurityDa
     serializer_class = EntitySerializer
     filterset_class = EntityFilterSet
     pagination_class = ListPagination
+    scoped_model = Entity
 
-    def get_queryset(self):
-        return entities_for(self.request.user).order_by("kind", "display_name", "id")
+    def scoped_rows(self, rows):
+        return rows.order_by("kind", "display_name", "id")

@@ -30,8 +30,7 @@ from incidents.api.serializers import (
     IncidentSerializer,
 )
 from incidents.filters import AlertFilterSet, IncidentFilterSet
-from incidents.incident_selectors import incident_alerts
-from incidents.models import Alert
+from incidents.models import Alert, Incident
 from incidents.selectors import OutOfScope, incidents_for, with_seen_severity
 from incidents.services.incidents import incident_update, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
@@ -72,9 +71,10 @@ class IncidentViewSet(VersionedRetrieveMixin, mixins.ListModelMixin, SecurityDat
     filterset_class = IncidentFilterSet
     pagination_class = IncidentPagination
     version_of = staticmethod(incident_version)
+    scoped_model = Incident
 
-    def get_queryset(self):
-        return with_seen_severity(self.request.user, incidents_for(self.request.user))
+    def scoped_rows(self, rows):
+        return with_seen_severity(self.request.user, rows)
 
     @extend_schema(
         operation_id="incidents_partial_update",
@@ -144,11 +144,13 @@ class IncidentAlertList(SecurityDataAPI, generics.ListAPIView):
     filterset_class = AlertFilterSet
     pagination_class = AlertPagination
 
-    def get_queryset(self):
+    scoped_model = Alert
+
+    def scoped_rows(self, rows):
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI description reads the model only
-            return Alert.objects.none()
+            return rows.none()
         incident = get_object_or_404(incidents_for(self.request.user), pk=self.kwargs["pk"])
-        return incident_alerts(self.request.user, incident).defer(*ALERT_UNSHOWN_FIELDS)
+        return rows.filter(incident=incident).defer(*ALERT_UNSHOWN_FIELDS)  # ordered by the pagination
 
     @extend_schema(
         operation_id="incidents_alerts_list",
