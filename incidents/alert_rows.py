@@ -14,7 +14,7 @@ __all__ = ("alert_rows",)
 
 
 def alert_rows(alerts, *, can_change: bool, visible_incidents: set[int]) -> list[SafeString]:
-    """`visible_incidents`: the ids of the rows' incidents the reader may open (page_selectors.visible_incident_ids)."""
+    """`visible_incidents`: the ids of the rows' incidents the reader may open (alert_pages.visible_incident_ids)."""
     return [_row(alert, can_change, alert.incident_id in visible_incidents) for alert in alerts]
 
 

@@ -23,9 +23,9 @@ from incidents.choices import (
     Severity,
 )
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Entity, Evidence, Incident
+from incidents.selectors.seen import incidents_as_seen
 from incidents.services.incidents import ASSIGNEE_MAX_LENGTH, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE
-from incidents.visible_rollups import incidents_as_seen
 
 __all__ = (
     "ALERT_UNSHOWN_FIELDS",
@@ -120,7 +120,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     """
     An incident as the caller sees it: when some of its alerts are outside their scope, what it derives from its
     alerts (severity, name, counts, sources, categories, techniques, assets, device groups, activity times) is
-    derived from the alerts they may see (incidents.visible_rollups).
+    derived from the alerts they may see (incidents.selectors.seen).
     """
 
     device_groups = DeviceGroupIdsField(help_text="Ids of the device groups of the incident's devices.")

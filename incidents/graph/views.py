@@ -20,6 +20,7 @@ from incidents.graph.odata import ListSpec, item_options, list_query, no_options
 from incidents.graph.properties import ALERT_PROPERTIES, INCIDENT_PROPERTIES, SEEN_INCIDENT_PROPERTIES
 from incidents.graph.selectors import graph_alert_comments, graph_alerts, graph_incident_comments, graph_incidents
 from incidents.graph.serializers import GraphContext, alert_json, comment_json, incident_json
+from incidents.selectors.seen import incidents_as_seen
 from incidents.services.incidents import (
     alert_update,
     alert_version,
@@ -27,7 +28,6 @@ from incidents.services.incidents import (
     incident_update,
     incident_version,
 )
-from incidents.visible_rollups import incidents_as_seen
 from portal.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 

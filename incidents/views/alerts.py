@@ -16,7 +16,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents import page_selectors
 from incidents.alert_rows import alert_rows
 from incidents.attack import techniques
 from incidents.choices import (
@@ -31,7 +30,7 @@ from incidents.filters import FILTER_MARKER, TIME_RANGES
 from incidents.forms import AlertManageForm, AlertMoveForm
 from incidents.models import COMMENT_MAX_LENGTH, Alert, Incident
 from incidents.naming import KILL_CHAIN, category_label
-from incidents.selectors import BeyondScope, OutOfScope, alerts_for
+from incidents.selectors import BeyondScope, OutOfScope, alert_pages, alerts_for
 from incidents.services.incidents import (
     SETTABLE_ALERT_STATUSES,
     alert_update,
@@ -119,15 +118,15 @@ def alert_queue(request):
 
 
 def _queue_context(request, params, **extra) -> dict:
-    queue = page_selectors.alert_queue(request.user, params)
+    queue = alert_pages.alert_queue(request.user, params)
     paginator = BoundedPaginator(queue.rows, PAGE_SIZE, count_short_first_page=True)
     page = paginator.get_page(params.get("page"))
-    rows = page_selectors.with_impacted_assets(request.user, list(page.object_list))
+    rows = alert_pages.with_impacted_assets(request.user, list(page.object_list))
     for alert in rows:
         alert.category_text = category_label(alert.category) if alert.category else ""
     form = queue.filterset.form
     can_change = request.user.has_perm(MANAGE_INCIDENTS)
-    visible_incidents = page_selectors.visible_incident_ids(request.user, [alert.incident_id for alert in rows])
+    visible_incidents = alert_pages.visible_incident_ids(request.user, [alert.incident_id for alert in rows])
     return {
         "row_html": alert_rows(rows, can_change=can_change, visible_incidents=visible_incidents),
         "queue": queue,
@@ -269,7 +268,7 @@ def alert_bulk(request):
 
 
 def _alert(user, pk: int, *, action: str = "view") -> Alert:
-    alert = page_selectors.alert_for_page(user, pk, action=action)
+    alert = alert_pages.alert_for_page(user, pk, action=action)
     if alert is None:
         raise Http404("No such alert.")
     return alert
@@ -313,11 +312,11 @@ def _move_context(user, alert: Alert, form: AlertMoveForm | None = None, moved: 
         "move": {
             "form": form or AlertMoveForm(initial={"destination": "existing"}),
             "destination": (form.data.get("destination") if form is not None else None) or "existing",
-            "choices": page_selectors.incident_choices_for_move(user, alert),
+            "choices": alert_pages.incident_choices_for_move(user, alert),
             "moved": moved,
         },
         # An alert in scope may sit in an incident that is not (a device moved groups since): then only its number.
-        "incident_visible": alert.incident_id in page_selectors.visible_incident_ids(user, [alert.incident_id]),
+        "incident_visible": alert.incident_id in alert_pages.visible_incident_ids(user, [alert.incident_id]),
     }
 
 
@@ -333,16 +332,16 @@ def _comments_context(alert: Alert, *, error: str = "", text: str = "", added: b
 
 def _detail_context(request, alert: Alert, **parts) -> dict:
     user = request.user
-    evidence = page_selectors.alert_evidence(user, alert)
+    evidence = alert_pages.alert_evidence(user, alert)
     context = {
         "alert": alert,
         "category_label": category_label(alert.category) if alert.category else "",
         "techniques": techniques(alert.mitre_techniques),
         "evidence": evidence,
-        "visible_entities": page_selectors.visible_entity_ids(user, evidence),
-        "process_tree": page_selectors.process_tree(evidence),
+        "visible_entities": alert_pages.visible_entity_ids(user, evidence),
+        "process_tree": alert_pages.process_tree(evidence),
         "history": list(activity_for(alert)[:50]),
-        "can_change": page_selectors.may_change_alert(user, alert),
+        "can_change": alert_pages.may_change_alert(user, alert),
         "similar_url": reverse("incidents:alert_queue") + "?" + _similar_query(alert),
     }
     context.update(parts.get("manage") or _manage_context(user, alert))
@@ -442,7 +441,7 @@ def alert_move_view(request, pk: int):
         except BeyondScope as error:
             form.add_error("incident", str(error))
         else:
-            alert = page_selectors.alert_for_page(request.user, moved.pk)
+            alert = alert_pages.alert_for_page(request.user, moved.pk)
             if request.htmx:
                 context = {
                     "alert": alert,

@@ -10,9 +10,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from incidents import page_selectors
 from incidents.choices import EntityKind, EvidenceVerdict
-from incidents.visible_rollups import alerts_with_incidents_as_seen, incidents_as_seen
+from incidents.selectors import alert_pages
+from incidents.selectors.seen import alerts_with_incidents_as_seen, incidents_as_seen
 from portal.catalogue import VIEW_SECURITY_DATA
 from portal.htmx import htmx_partial
 from portal.pagination import BoundedPaginator
@@ -42,10 +42,10 @@ def _attributes(entity) -> list[dict]:
 @require_GET
 @permission_required(VIEW_SECURITY_DATA, raise_exception=True)
 def entity_detail(request, pk: int):
-    entity = page_selectors.entity_for_page(request.user, pk)
+    entity = alert_pages.entity_for_page(request.user, pk)
     if entity is None:
         raise Http404("No such entity.")
-    alerts_page = BoundedPaginator(page_selectors.entity_alerts(request.user, entity), ALERTS_PAGE_SIZE).get_page(
+    alerts_page = BoundedPaginator(alert_pages.entity_alerts(request.user, entity), ALERTS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     alerts = alerts_with_incidents_as_seen(request.user, alerts_page.object_list)
@@ -56,11 +56,11 @@ def entity_detail(request, pk: int):
         "entity": entity,
         "alerts_page": alerts_page,
         "alerts": alerts,
-        "visible_incidents": page_selectors.visible_incident_ids(request.user, [alert.incident_id for alert in alerts]),
+        "visible_incidents": alert_pages.visible_incident_ids(request.user, [alert.incident_id for alert in alerts]),
     }
     if htmx_partial(request, ALERTS_ID):
         return render(request, "incidents/entities/partials/alerts.html", context)
-    incidents = page_selectors.entity_incidents(request.user, entity)
+    incidents = alert_pages.entity_incidents(request.user, entity)
     context.update(
         {
             "attributes": _attributes(entity),

@@ -14,7 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Classification, Determination, IncidentStatus, Severity
 from incidents.forms import IncidentManageForm
-from incidents.incident_selectors import (
+from incidents.naming import category_label, sort_categories
+from incidents.selectors import BeyondScope, OutOfScope, incidents_for
+from incidents.selectors.alert_pages import visible_entity_ids
+from incidents.selectors.incident_pages import (
     incident_activity,
     incident_alerts,
     incident_entities,
@@ -24,11 +27,8 @@ from incidents.incident_selectors import (
     known_tags,
     similar_incidents,
 )
-from incidents.naming import category_label, sort_categories
-from incidents.page_selectors import visible_entity_ids
-from incidents.selectors import BeyondScope, OutOfScope, incidents_for
+from incidents.selectors.seen import incidents_as_seen, is_partly_visible
 from incidents.services.incidents import comment_add, determinations_offered, incident_update
-from incidents.visible_rollups import incidents_as_seen, is_partly_visible
 from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.errors import validation_messages
 from portal.htmx import htmx_partial

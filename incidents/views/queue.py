@@ -15,13 +15,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.choices import Classification, IncidentStatus
 from incidents.filters import FILTER_MARKER
-from incidents.incident_selectors import incident_queue, queue_timeline
 from incidents.queue_columns import COLUMNS, PREFERENCE_KEY, columns_from, reorder, rows_of
 from incidents.selectors import BeyondScope, OutOfScope
+from incidents.selectors.incident_pages import incident_queue, queue_timeline
+from incidents.selectors.seen import incidents_as_seen
 from incidents.services.incidents import bulk_apply, determinations_offered, incident_tag, incident_update
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from incidents.views.bulk import selected_ids, shared_values
-from incidents.visible_rollups import incidents_as_seen
 from portal.catalogue import MANAGE_INCIDENTS, VIEW_SECURITY_DATA
 from portal.errors import validation_messages
 from portal.htmx import htmx_partial

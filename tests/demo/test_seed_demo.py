@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from demo.estate import DEMO_ACCOUNTS
 from incidents.models import Alert, DeviceGroup, Entity, Incident
 from incidents.selectors import alerts_beyond_scope, entities_for, incidents_for
-from incidents.visible_rollups import incidents_as_seen
+from incidents.selectors.seen import incidents_as_seen
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ from incidents.choices import AlertStatus, EntityKind, IncidentStatus
 from incidents.filters import AlertFilterSet, FilterRequest, with_defaults
 from incidents.models import Alert, Entity, Evidence, Incident, IncidentEntity
 from incidents.selectors import alerts_beyond_scope, alerts_for, entities_for, evidence_of, incidents_for
-from incidents.visible_rollups import alerts_with_incidents_as_seen
+from incidents.selectors.seen import alerts_with_incidents_as_seen
 from portal.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 
@@ -115,7 +115,7 @@ def with_impacted_assets(user, alerts: list[Alert]) -> list[Alert]:
 
 
 def alert_for_page(user, pk: int, *, action: str = "view") -> Alert | None:
-    """The alert, with its incident as `user` sees it (incidents.visible_rollups)."""
+    """The alert, with its incident as `user` sees it (incidents.selectors.seen)."""
     alert = alerts_for(user, action=action).select_related("incident").filter(pk=pk).first()
     return alerts_with_incidents_as_seen(user, [alert])[0] if alert is not None else None
 

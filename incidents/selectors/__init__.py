@@ -151,7 +151,7 @@ def _wholly_visible(user) -> Q:
 
 def incidents_seen_where(user, *, stored: Q, alerts: Q) -> Q:
     """
-    A condition on what an incident derives from its alerts, as `user` sees it (incidents.visible_rollups): `stored`,
+    A condition on what an incident derives from its alerts, as `user` sees it (incidents.selectors.seen): `stored`,
     on the incident's own rollup columns, for someone over all data and for an incident they see wholly; for one
     they see in part, `alerts` holding for one of its alerts they may see. A filter never finds an incident by an
     alert its reader cannot open.
@@ -184,7 +184,7 @@ def with_seen_rollups(user, incidents):
     """
     `incidents` annotated with what `user` sees of them, for filtering and sorting in SQL: `seen_severity_rank` and
     `seen_severity` (`with_seen_severity`), and `seen_display_name` — the name, or None for a partly visible incident's
-    automatic name, which only incidents.visible_rollups can make (a filter on it then never matches, rather than
+    automatic name, which only incidents.selectors.seen can make (a filter on it then never matches, rather than
     match the alerts the reader cannot see).
     """
     incidents = with_seen_severity(user, incidents)

@@ -21,7 +21,7 @@ from incidents.selectors import (
     incidents_for,
     with_seen_severity,
 )
-from incidents.visible_rollups import incidents_as_seen
+from incidents.selectors.seen import incidents_as_seen
 from portal.scoping import restrict_activity
 from portal.selectors import activity_for
 
