@@ -1,10 +1,11 @@
 """
-What every operation of the OpenAPI description answers when it fails, so that clients (and the schema-driven
-fuzzing in the test suite) know the error bodies: the native API's `Error` (portal.api.errors) and, under /v1.0/,
-the Graph-compatible API's `GraphError`.
+What the OpenAPI description says of every operation, beyond what drf-spectacular reads from each view, so that
+clients (and the schema-driven fuzzing in the test suite) know it: the error bodies every operation may answer,
+the native API's `Error` (portal.api.errors) and, under /v1.0/, the Graph-compatible API's `GraphError`; and what
+the native API's requests may leave empty and must carry.
 """
 
-__all__ = ("document_error_responses",)
+__all__ = ("document_error_responses", "document_requests")
 
 NATIVE_ERROR = {
     "type": "object",
@@ -35,6 +36,8 @@ GRAPH_ERROR = {
     "example": {"error": {"code": "NotFound", "message": "There is no incident 7."}},
 }
 GRAPH_PREFIX = "/v1.0/"
+# Operations whose body is a JSON schema rather than a serializer, so that drf-spectacular cannot tell it is needed.
+BODY_REQUIRED = {"alerts_ingest"}
 WRITE_METHODS = {"post", "put", "patch"}
 
 DESCRIPTIONS = {
@@ -73,4 +76,31 @@ def document_error_responses(result, generator, request, public):
                         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
                     },
                 )
+    return result
+
+
+def _takes_empty(schema: dict) -> bool:
+    """Whether a query parameter's schema says already what an empty value means: a list, or any text."""
+    constrained = {"enum", "format", "pattern", "minLength"} & set(schema)
+    return schema.get("type") == "array" or (schema.get("type") == "string" and not constrained)
+
+
+def document_requests(result, generator, request, public):
+    """
+    drf-spectacular postprocessing hook: what the native API takes that its views do not tell drf-spectacular. A
+    query parameter sent empty (`?since=&cursor=`, as a filter form sends the fields left blank) is the parameter
+    left out, whatever its type; the lists' parameters (`?severity=high&severity=low`) take values only. A body
+    described by a JSON schema rather than a serializer is required when the operation says so (BODY_REQUIRED).
+    """
+    for path, operations in result.get("paths", {}).items():
+        if path.startswith(GRAPH_PREFIX):
+            continue
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not _takes_empty(parameter.get("schema", {})):
+                    parameter["allowEmptyValue"] = True
+            if operation.get("operationId") in BODY_REQUIRED:
+                operation["requestBody"]["required"] = True
     return result

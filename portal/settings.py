@@ -287,6 +287,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.openapi.document_error_responses",
+        "portal.openapi.document_requests",
+        "incidents.graph.openapi.document_graph_bodies",
     ],
 }
 

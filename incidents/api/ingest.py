@@ -36,6 +36,30 @@ def _error(message: str, status_code: int) -> Response:
     return Response({"detail": message, "code": code}, status=status_code)
 
 
+# Whatever a list holds is answered: an item that is not an alert is reported in `rejected`, by its index.
+_ALERTS = {
+    "type": "array",
+    "items": {"description": "An alert in alerts_v2 JSON."},
+    "maxItems": settings.INGEST_MAX_ALERTS,
+}
+# A Graph page is "value" with nothing beside it but Graph's own annotations; with anything else it is one alert.
+_PAGE_KEYS = ("value", "@odata.context", "@odata.nextLink", "@odata.count")
+_PAGE_SHAPE = {"required": ["value"], "properties": {key: {} for key in _PAGE_KEYS}, "additionalProperties": False}
+INGEST_BODY = {
+    "description": f"One alert, a list of alerts or a Graph page of them, at most {settings.INGEST_MAX_ALERTS} "
+    f"alerts and {settings.INGEST_MAX_BODY_BYTES} bytes (413 beyond).",
+    "oneOf": [
+        {"type": "object", "description": "One alert in alerts_v2 JSON.", "not": _PAGE_SHAPE},
+        _ALERTS,
+        {
+            **_PAGE_SHAPE,
+            "type": "object",
+            "description": 'A Graph page: {"value": [...]}.',
+            "properties": {**_PAGE_SHAPE["properties"], "value": _ALERTS},
+        },
+    ],
+}
+
 ResultSerializer = inline_serializer(
     "IngestResult",
     {
@@ -65,7 +89,7 @@ class AlertIngestView(APIView):
     @extend_schema(
         operation_id="alerts_ingest",
         tags=["alerts"],
-        request={"application/json": {"type": "object", "description": "alert, list of alerts or Graph page"}},
+        request={"application/json": INGEST_BODY},
         parameters=[
             OpenApiParameter(
                 "Retry-After",
@@ -77,6 +101,7 @@ class AlertIngestView(APIView):
         ],
         responses={
             202: ResultSerializer,
+            413: error_response("More alerts, or more bytes, than one request may carry."),
             503: error_response(
                 "The batch kept colliding with concurrent work (correlation merging the incidents of the same "
                 "alerts) and nothing of it was stored; send it again after Retry-After seconds."

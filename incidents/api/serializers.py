@@ -13,12 +13,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from incidents.api.fields import DeviceRiskScoreField
 from incidents.choices import (
     DETERMINATION_ALIASES,
     AlertStatus,
     Classification,
     Determination,
-    DeviceRiskScore,
     IncidentStatus,
     Severity,
 )
@@ -26,6 +26,8 @@ from incidents.models import COMMENT_MAX_LENGTH, Alert, Comment, Entity, Evidenc
 from incidents.selectors.seen import incidents_as_seen
 from incidents.services.incidents import ASSIGNEE_MAX_LENGTH, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE
+from portal.api.fields import DistinctListField, NonBlankField, StrictCharField, StrictIntegerField
+from portal.api.schema import RulesInSchema
 
 __all__ = (
     "ALERT_UNSHOWN_FIELDS",
@@ -93,8 +95,10 @@ class DeterminationField(serializers.ChoiceField):
         return str(DETERMINATION_ALIASES.get(value, value))
 
 
-class _ChangeSerializer(serializers.Serializer):
+class _ChangeSerializer(RulesInSchema, serializers.Serializer):
     """A partial change: only the fields sent are changed, and a field that cannot be changed is refused."""
+
+    schema_rules = {"additionalProperties": False}
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -182,7 +186,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(component_name="Incident")
 class IncidentChangeSerializer(_ChangeSerializer):
-    display_name = serializers.CharField(max_length=400, required=False)
+    display_name = NonBlankField(max_length=400, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     status = serializers.ChoiceField(
         choices=IncidentStatus.choices,
@@ -191,27 +195,28 @@ class IncidentChangeSerializer(_ChangeSerializer):
     )
     classification = serializers.ChoiceField(choices=Classification.choices, required=False)
     determination = DeterminationField(required=False, help_text="Must belong to the classification.")
-    assigned_to = serializers.CharField(
+    assigned_to = StrictCharField(
         max_length=ASSIGNEE_MAX_LENGTH, allow_blank=True, required=False, help_text="A username; empty to unassign."
     )
     custom_tags = serializers.ListField(
-        child=serializers.CharField(max_length=100, allow_blank=True),
+        child=StrictCharField(max_length=100, allow_blank=True),
         max_length=100,
         required=False,
         help_text="The whole list of tags (it replaces the current one).",
     )
-    resolving_comment = serializers.CharField(allow_blank=True, required=False)
-    summary = serializers.CharField(allow_blank=True, required=False)
+    resolving_comment = StrictCharField(allow_blank=True, required=False)
+    summary = StrictCharField(allow_blank=True, required=False)
 
 
 class IncidentMergeSerializer(serializers.Serializer):
-    incidents = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+    incidents = DistinctListField(
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID),
         min_length=2,
         max_length=MAX_MANUAL_MERGE,
+        error_messages={"duplicates": "Name each incident once."},
         help_text=f"Two to {MAX_MANUAL_MERGE} incident ids; they are merged into the oldest (lowest id).",
     )
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text="Why they are one story; logged.")
+    reason = NonBlankField(max_length=REASON_MAX_LENGTH, help_text="Why they are one story; logged.")
 
 
 # --- Alerts -------------------------------------------------------------------------------------------------------
@@ -276,19 +281,19 @@ class AlertChangeSerializer(_ChangeSerializer):
     )
     classification = serializers.ChoiceField(choices=Classification.choices, required=False)
     determination = DeterminationField(required=False, help_text="Must belong to the classification.")
-    assigned_to = serializers.CharField(
+    assigned_to = StrictCharField(
         max_length=ASSIGNEE_MAX_LENGTH, allow_blank=True, required=False, help_text="A username; empty to unassign."
     )
 
 
 class AlertMoveSerializer(serializers.Serializer):
-    incident = serializers.IntegerField(
+    incident = StrictIntegerField(
         min_value=1,
         max_value=MAX_ID,
         allow_null=True,
         help_text="The incident to move the alert to, or null for a new incident of its own.",
     )
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, help_text="Why the alert belongs elsewhere; logged.")
+    reason = NonBlankField(max_length=REASON_MAX_LENGTH, help_text="Why the alert belongs elsewhere; logged.")
 
 
 # --- Comments -----------------------------------------------------------------------------------------------------
@@ -296,7 +301,7 @@ class AlertMoveSerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author_name", read_only=True, help_text="Who wrote it, as they were named.")
-    text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+    text = NonBlankField(max_length=COMMENT_MAX_LENGTH)
 
     class Meta:
         model = Comment
@@ -309,9 +314,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 class EntitySerializer(serializers.ModelSerializer):
     attributes = serializers.DictField(read_only=True, help_text="The latest known attributes, from evidence.")
-    risk_score = serializers.ChoiceField(
-        choices=DeviceRiskScore.choices, allow_blank=True, read_only=True, help_text="Devices only; empty otherwise."
-    )
+    risk_score = DeviceRiskScoreField(help_text="Devices only; null otherwise, and for a device no source rated.")
     url = PortalPageField("incidents:entity", help_text="The entity's page in the portal.")
 
     class Meta:

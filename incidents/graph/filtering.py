@@ -9,7 +9,9 @@ become stored values on the way (camelCase names to model fields, enum aliases, 
 """
 
 import re
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
+from copy import copy
 from datetime import datetime, time
 
 from django.db.models import Q
@@ -60,7 +62,7 @@ def filter_q(expression: str, properties: Mapping[str, GraphProperty], *, noun: 
     literal_text(expression, "The $filter")
     expression = expression.strip()
     try:
-        tree = ODataParser().parse(ODataLexer().tokenize(expression))
+        tree = ODataParser().parse(_with_one_item_lists(iter(ODataLexer().tokenize(expression))))
         if not isinstance(tree, CONDITIONS):
             raise BadRequest("The $filter must be a condition, such as status eq 'active'.")
         return _Translator(properties, noun).visit(tree)
@@ -74,6 +76,32 @@ def filter_q(expression: str, properties: Mapping[str, GraphProperty], *, noun: 
             raise BadRequest("Write not with a space before its parenthesis: not (status eq 'resolved').") from error
         message = str(error)
         raise BadRequest(f"The $filter is not valid: {message.rstrip('.')}.") from error
+
+
+def _with_one_item_lists(tokens: Iterator) -> Iterator:
+    """
+    odata-query's tokens, with the comma its parser needs after the value of a one-value list: OData writes it
+    `status in ('active')`, which odata-query would read as a value in parentheses, not as a list. Read as the
+    parser asks for them, so that an error is still met where the parser meets it.
+    """
+    ahead = deque()
+
+    def take():
+        return ahead.popleft() if ahead else next(tokens, None)
+
+    while (token := take()) is not None:
+        yield token
+        if token.type != "IN":
+            continue
+        following = []  # up to the third token after `in` that is not white space
+        while sum(item.type != "WS" for item in following) < 3 and (item := take()) is not None:
+            following.append(item)
+        kinds = [item.type for item in following if item.type != "WS"]
+        if len(kinds) == 3 and kinds[0] == "(" and kinds[1] not in ("(", ")", ",") and kinds[2] == ")":
+            comma = copy(following[-1])
+            comma.type = comma.value = ","
+            following.insert(len(following) - 1, comma)
+        ahead.extendleft(reversed(following))
 
 
 def _unreadable(expression: str, start: int) -> BadRequest:

@@ -1,7 +1,8 @@
 """
 The OpenAPI description of the Graph-compatible API (it appears in /api/schema/ beside the native API, tagged
 "Graph security API"): Graph's shapes as documentation-only serializers, the OData query options as parameters, one
-example per operation, and the Graph error body for every error status.
+example per operation, and the Graph error body for every error status; what the serializers cannot say about the
+bodies (required, closed, at least one change) is added by document_graph_bodies, a postprocessing hook.
 
 The serializers here only describe; the bodies are built by incidents.graph.serializers.
 """
@@ -30,12 +31,20 @@ from incidents.choices import (
     ServiceSource,
     Severity,
 )
-from incidents.graph.odata import DEFAULT_TOP, MAX_SKIP, MAX_TOP
+from incidents.graph.changes import ALERT_CHANGES, INCIDENT_CHANGES
+from incidents.graph.filtering import MAX_FILTER_LENGTH
+from incidents.graph.odata import DEFAULT_TOP, MAX_ORDER_KEYS, MAX_SKIP, MAX_TOP
 from incidents.graph.properties import ALERT_PROPERTIES, DETERMINATION_OUT, INCIDENT_PROPERTIES, UNKNOWN_FUTURE_VALUE
+from incidents.graph.serializers import NS
+from incidents.models import COMMENT_MAX_LENGTH
+from portal.api.fields import NonBlankField
 
 __all__ = ("alert_comments", "alert_item", "alert_list", "incident_comments", "incident_item", "incident_list")
 
 TAG = "Graph security API"
+# OData's expression syntaxes, which no JSON Schema pattern can hold: named formats, described in the parameters.
+FILTER_FORMAT = "odata-filter"
+ORDERBY_FORMAT = "odata-orderby"
 
 
 def _enum_field(values, **kwargs) -> serializers.Field:
@@ -226,10 +235,19 @@ def _collection(name: str, item) -> type[serializers.Serializer]:
 GraphIncidentCollection = _collection("GraphIncidentCollection", GraphIncident)
 GraphAlertCollection = _collection("GraphAlertCollection", GraphAlert)
 
+
+def _odata_type(graph_type: str) -> serializers.Field:
+    """The @odata.type a body may name: its type, with or without the leading #."""
+    return _enum_field(
+        [graph_type, graph_type.lstrip("#")], required=False, allow_null=True, help_text=f"{graph_type}, or left out."
+    )
+
+
 GraphIncidentChanges = _described(
     "GraphIncidentChanges",
-    "The properties to change; the others keep their values. Resolving needs a resolvingComment.",
+    "The properties to change, at least one; the others keep their values. Resolving needs a resolvingComment.",
     {
+        "@odata.type": _odata_type(NS + "incident"),
         "assignedTo": serializers.CharField(
             allow_null=True, allow_blank=True, required=False, help_text="null unassigns."
         ),
@@ -239,7 +257,7 @@ GraphIncidentChanges = _described(
             [IncidentStatus.ACTIVE, IncidentStatus.IN_PROGRESS, IncidentStatus.RESOLVED], required=False
         ),
         "severity": _enum_field(Severity.values, required=False),
-        "displayName": serializers.CharField(required=False),
+        "displayName": NonBlankField(required=False),
         "customTags": _strings(required=False),
         "resolvingComment": serializers.CharField(allow_null=True, allow_blank=True, required=False),
         "summary": serializers.CharField(allow_null=True, allow_blank=True, required=False),
@@ -247,8 +265,9 @@ GraphIncidentChanges = _described(
 )
 GraphAlertChanges = _described(
     "GraphAlertChanges",
-    "The properties to change; the others keep their values.",
+    "The properties to change, at least one; the others keep their values.",
     {
+        "@odata.type": _odata_type(NS + "alert"),
         "assignedTo": serializers.CharField(
             allow_null=True, allow_blank=True, required=False, help_text="null unassigns."
         ),
@@ -261,8 +280,8 @@ GraphNewComment = _described(
     "GraphNewComment",
     "A comment to add. msgraph-sdk sends it as a list of one, which is accepted too.",
     {
-        "@odata.type": serializers.CharField(required=False, help_text="#microsoft.graph.security.alertComment"),
-        "comment": serializers.CharField(max_length=30_000),
+        "@odata.type": _odata_type(NS + "alertComment"),
+        "comment": NonBlankField(longest=COMMENT_MAX_LENGTH),
     },
 )
 
@@ -272,7 +291,7 @@ GraphNewComment = _described(
 def _filter(properties) -> OpenApiParameter:
     return OpenApiParameter(
         "$filter",
-        OpenApiTypes.STR,
+        {"type": "string", "format": FILTER_FORMAT, "maxLength": MAX_FILTER_LENGTH},
         OpenApiParameter.QUERY,
         description=(
             "An OData filter over "
@@ -287,9 +306,10 @@ def _orderby(properties, default: str) -> OpenApiParameter:
     sortable = ", ".join(sorted(name for name, prop in properties.items() if prop.order_by))
     return OpenApiParameter(
         "$orderby",
-        OpenApiTypes.STR,
+        {"type": "string", "format": ORDERBY_FORMAT},
         OpenApiParameter.QUERY,
-        description=f"Properties to sort by, each with asc or desc, among {sortable}. Default: {default}.",
+        description=f"Up to {MAX_ORDER_KEYS} properties to sort by, separated by commas, each once and optionally "
+        f"followed by asc (the default) or desc, among {sortable}. Default: {default}.",
     )
 
 
@@ -330,7 +350,10 @@ EXPAND = OpenApiParameter(
 
 def _path_id(name: str, noun: str) -> OpenApiParameter:
     return OpenApiParameter(
-        name, OpenApiTypes.STR, OpenApiParameter.PATH, description=f"The {noun}'s id (digits, as Graph ids are text)."
+        name,
+        {"type": "string", "pattern": "^[0-9]+$"},
+        OpenApiParameter.PATH,
+        description=f"The {noun}'s id (digits, as Graph ids are text).",
     )
 
 
@@ -571,3 +594,39 @@ alert_comments = extend_schema_view(
         examples=[NEW_COMMENT],
     )
 )
+
+
+# --- What drf-spectacular cannot say from the serializers -------------------------------------------------------
+
+# operationId → the properties its body can change.
+CHANGES_OF = {"graph_incidents_update": INCIDENT_CHANGES, "graph_alerts_update": ALERT_CHANGES}
+COMMENT_OPERATIONS = {"graph_incidents_comments_create", "graph_alerts_comments_create"}
+
+
+def document_graph_bodies(result, generator, request, public):
+    """
+    drf-spectacular postprocessing hook: the Graph API's bodies are required, and hold nothing but their properties
+    (incidents.graph.changes refuses an unknown or read-only property rather than dropping it); a change names at
+    least one property it changes, and a comment is one object or, as msgraph-sdk sends it, a list of one.
+    """
+    schemas = result.get("components", {}).get("schemas", {})
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            operation_id = operation.get("operationId")
+            if operation_id not in CHANGES_OF and operation_id not in COMMENT_OPERATIONS:
+                continue
+            body = operation["requestBody"]
+            body["required"] = True
+            media_type = body["content"]["application/json"]
+            reference = media_type["schema"]
+            component = schemas[reference["$ref"].rsplit("/", 1)[-1]]
+            component["additionalProperties"] = False
+            if operation_id in CHANGES_OF:
+                component["anyOf"] = [{"required": [name]} for name in CHANGES_OF[operation_id]]
+            else:
+                media_type["schema"] = {
+                    "oneOf": [reference, {"type": "array", "items": reference, "minItems": 1, "maxItems": 1}]
+                }
+    return result

@@ -18,8 +18,9 @@ from permissions import selectors, services
 from permissions.api.fields import ActiveUserField
 from permissions.models import Role, RoleAssignment
 from portal.api.access import permission_required
+from portal.api.fields import StrictBooleanField, StrictIntegerField
 from portal.api.pagination import ListPagination
-from portal.api.schema import error_response, refusal_example
+from portal.api.schema import RulesInSchema, error_response, refusal_example
 from portal.api.viewsets import ReadBackMixin
 from portal.catalogue import MANAGE_ROLES
 from portal.filters import IdFilter
@@ -66,15 +67,35 @@ class AssignmentSerializer(serializers.Serializer):
         return [group.pk for group in assignment.device_groups.all()]  # prefetched with the assignment
 
 
-class ScopeSerializer(serializers.Serializer):
+# The scope is all data with no device group, or some device groups (at least one) and not all data, or left out:
+# all data for a new assignment, the current scope for a change. (The enums sit in an allOf, where drf-spectacular's
+# enum hook does not take them for choice sets of their own.)
+SCOPE_RULES = {
+    "anyOf": [
+        {
+            "required": ["all_data"],
+            "properties": {"all_data": {"allOf": [{"enum": [True]}]}, "device_groups": {"maxItems": 0}},
+        },
+        {
+            "required": ["device_groups"],
+            "properties": {"all_data": {"allOf": [{"enum": [False]}]}, "device_groups": {"minItems": 1}},
+        },
+        {"not": {"anyOf": [{"required": ["all_data"]}, {"required": ["device_groups"]}]}},
+    ]
+}
+
+
+class ScopeSerializer(RulesInSchema, serializers.Serializer):
     """
     The data scope. `all_data` defaults to whether `device_groups` is left out: naming device groups limits the
     assignment to them, naming none gives all data. A partial update keeps what it leaves out.
     """
 
-    all_data = serializers.BooleanField(required=False, help_text="Over all data (true) or some device groups.")
+    schema_rules = SCOPE_RULES
+
+    all_data = StrictBooleanField(required=False, help_text="Over all data (true) or some device groups.")
     device_groups = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, help_text="Ids of device groups."
+        child=StrictIntegerField(min_value=1), required=False, help_text="Ids of device groups."
     )
 
     def validate_device_groups(self, ids: list[int]) -> list[DeviceGroup]:
@@ -99,8 +120,23 @@ class ScopeSerializer(serializers.Serializer):
 
 
 class AssignmentCreateSerializer(ScopeSerializer):
+    # One holder: a user, or a group of people (the other left out or null).
+    schema_rules = {
+        "allOf": [
+            SCOPE_RULES,
+            {
+                "oneOf": [
+                    {"required": ["user"], "properties": {"user": {"type": "string"}}},
+                    {"required": ["group"], "properties": {"group": {"type": "string"}}},
+                ]
+            },
+        ]
+    }
+
     role = serializers.PrimaryKeyRelatedField(
-        queryset=Role.objects.select_related("group"), error_messages={"does_not_exist": "No role with id {pk_value}."}
+        queryset=Role.objects.select_related("group"),
+        pk_field=StrictIntegerField(),
+        error_messages={"does_not_exist": "No role with id {pk_value}."},
     )
     user = ActiveUserField(required=False, allow_null=True, help_text="The user name of who gets the role.")
     group = serializers.SlugRelatedField(

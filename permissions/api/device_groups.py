@@ -13,12 +13,14 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
+from incidents.api.fields import DeviceRiskScoreField
 from incidents.choices import EntityKind
-from incidents.models import Entity
+from incidents.models import DeviceGroup, Entity
 from incidents.selectors import device_groups_for
 from incidents.services import device_groups as services
 from permissions import selectors
 from portal.api.access import missing_permission
+from portal.api.fields import NonBlankField, StrictBooleanField, StrictCharField, StrictIntegerField
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_response, refusal_example
 from portal.api.viewsets import ReadBackMixin
@@ -27,6 +29,10 @@ from portal.catalogue import MANAGE_ROLES, VIEW_SECURITY_DATA
 __all__ = ("DeviceGroupViewSet",)
 
 READ_ACTIONS = {"list", "retrieve"}
+NAME_MAX_LENGTH = DeviceGroup._meta.get_field("name").max_length
+# A rank is a PostgreSQL integer.
+RANK_MAX = 2_147_483_647
+RANK_REFUSED = "The rank is a whole number from 0 up."
 # One call moves at most this many devices: a bigger move is a name pattern's job (`apply`), not a list of ids.
 MAX_DEVICES_PER_CALL = 1000
 
@@ -48,18 +54,29 @@ class DeviceGroupAccess(BasePermission):
 
 
 class DeviceGroupSerializer(serializers.Serializer):
-    # The service checks names, ranks and patterns and says what is wrong; the fields only check types.
+    # The service checks names (not blank, at most 100 characters, unique) and says what is wrong; the fields check
+    # types, ranks and pattern lengths, in the service's words.
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(allow_blank=True, help_text="Unique whatever the case, at most 100 characters.")
-    description = serializers.CharField(allow_blank=True, default="")
-    rank = serializers.IntegerField(default=0, help_text="Lower ranks are listed (and matched) first; from 0 up.")
-    device_name_pattern = serializers.CharField(
+    name = NonBlankField(
+        longest=NAME_MAX_LENGTH, trim_whitespace=False, help_text="Unique whatever the case, at most 100 characters."
+    )
+    description = StrictCharField(allow_blank=True, default="")
+    rank = StrictIntegerField(
+        default=0,
+        min_value=0,
+        max_value=RANK_MAX,
+        error_messages={"min_value": RANK_REFUSED, "max_value": RANK_REFUSED},
+        help_text="Lower ranks are listed (and matched) first; from 0 up.",
+    )
+    device_name_pattern = StrictCharField(
         allow_blank=True,
         default="",
+        max_length=services.PATTERN_MAX_LENGTH,
+        error_messages={"max_length": f"Use at most {services.PATTERN_MAX_LENGTH} characters."},
         help_text="Shell-style, any case: * any characters, ? one character, [a-c] one of a set; matched against "
         "device names and keys, e.g. ws-lon-*. Empty when devices are chosen by hand. At most 200 characters.",
     )
-    apply_pattern = serializers.BooleanField(
+    apply_pattern = StrictBooleanField(
         write_only=True,
         default=False,
         help_text="Also move the devices that match the pattern into the group now, in the same transaction.",
@@ -72,6 +89,8 @@ class DeviceGroupSerializer(serializers.Serializer):
 
 
 class DeviceSerializer(serializers.ModelSerializer):
+    risk_score = DeviceRiskScoreField()
+
     class Meta:
         model = Entity
         fields = ["id", "display_name", "key", "os_platform", "risk_score", "is_isolated", "last_seen"]
@@ -80,7 +99,7 @@ class DeviceSerializer(serializers.ModelSerializer):
 
 class DeviceIdsSerializer(serializers.Serializer):
     devices = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=StrictIntegerField(min_value=1),
         allow_empty=False,
         max_length=MAX_DEVICES_PER_CALL,
         error_messages={"empty": "Name at least one device."},

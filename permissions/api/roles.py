@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from permissions import selectors, services
 from portal.api.access import permission_required
+from portal.api.fields import NonBlankField, StrictBooleanField, StrictCharField
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_response, refusal_example
 from portal.api.viewsets import ReadBackMixin
@@ -71,15 +72,24 @@ class RoleSerializer(serializers.Serializer):
         ]
 
 
+class CataloguePermissionsField(serializers.ListField):
+    """Permissions named as in the catalogue; the service checks them, and names those that are not."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=StrictCharField(max_length=255), **kwargs)
+        # Read when the serializer is made, not when this module is imported: sections register their permissions
+        # as their apps become ready.
+        permissions = [entry.permission for entry in catalogue()]
+        extend_schema_field({"type": "array", "items": {"type": "string", "enum": permissions}, "minItems": 1})(self)
+
+
 class RoleWriteSerializer(serializers.Serializer):
     # The service checks names (unique, not blank) and permissions (from the catalogue, at least one).
-    name = serializers.CharField(max_length=150, allow_blank=True)
-    description = serializers.CharField(allow_blank=True, default="")
-    permissions = serializers.ListField(
-        child=serializers.CharField(max_length=255),
-        help_text='Catalogue permissions, e.g. "incidents.view_security_data".',
-    )
-    require_two_factor = serializers.BooleanField(default=False)
+    # Sent as is: the service trims the name, and says why one of spaces only is refused.
+    name = NonBlankField(max_length=150, trim_whitespace=False)
+    description = StrictCharField(allow_blank=True, default="")
+    permissions = CataloguePermissionsField(help_text='Catalogue permissions, e.g. "incidents.view_security_data".')
+    require_two_factor = StrictBooleanField(default=False)
 
 
 class CatalogueEntrySerializer(serializers.Serializer):

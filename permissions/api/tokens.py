@@ -25,6 +25,7 @@ from permissions.api.fields import ActiveUserField
 from permissions.models import ApiToken
 from permissions.services import DEFAULT_TOKEN_LIFETIME, TOKEN_MAX_LIFETIME_DAYS
 from portal.api.access import require_permission
+from portal.api.fields import NonBlankField, StrictIntegerField
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_example, error_response
 from portal.catalogue import MANAGE_ROLES
@@ -32,6 +33,7 @@ from portal.catalogue import MANAGE_ROLES
 __all__ = ("ApiTokenViewSet",)
 
 OWN, EVERYONE = "own", "everyone"
+TOKEN_NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
 FOR_SOMEONE_ELSE = "Creating a token for someone else"
 
 
@@ -62,8 +64,10 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
 class ApiTokenCreateSerializer(serializers.Serializer):
     # The service checks the name (not blank, at most 100 characters, unique per user) and says what is wrong.
-    name = serializers.CharField(allow_blank=True, help_text="What the token is for, e.g. 'SIEM forwarder'.")
-    expires_in_days = serializers.IntegerField(
+    name = NonBlankField(
+        longest=TOKEN_NAME_MAX_LENGTH, trim_whitespace=False, help_text="What the token is for, e.g. 'SIEM forwarder'."
+    )
+    expires_in_days = StrictIntegerField(
         required=False,
         min_value=1,
         max_value=TOKEN_MAX_LIFETIME_DAYS,

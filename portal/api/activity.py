@@ -6,6 +6,7 @@ filters are those its indexes serve: the target (type and id), the actor, and th
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework.generics import ListAPIView
@@ -40,12 +41,21 @@ class ContentTypeField(forms.CharField):
             ) from None
 
 
-# Described as a string, not as the foreign key's integer; drf-spectacular takes the description from here too.
-@extend_schema_field(
-    {"type": "string", "description": "Changes to objects of this type, as `app_label.model`: `incidents.incident`."}
-)
 class ContentTypeFilter(django_filters.Filter):
     field_class = ContentTypeField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Described as one of the models' names, not as the foreign key's integer; drf-spectacular takes the
+        # description from here too. Made with the FilterSet, once the apps (and so their models) are loaded.
+        types = sorted(f"{model._meta.app_label}.{model._meta.model_name}" for model in apps.get_models())
+        extend_schema_field(
+            {
+                "type": "string",
+                "enum": types,
+                "description": "Changes to objects of this type, as `app_label.model`: `incidents.incident`.",
+            }
+        )(self)
 
 
 class ActivityFilterSet(django_filters.FilterSet):

@@ -31,9 +31,49 @@ __all__ = ("KeysetPagination", "ListPagination", "keyset_after")
 MAX_PAGE_SIZE = 200
 
 
+def _whole_number(value: str) -> int | None:
+    """The value as a whole number, or None. isdigit() alone also passes digits int() refuses, such as "²"."""
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 class ListPagination(pagination.LimitOffsetPagination):
+    """
+    DRF's limit and offset, strict about their values: DRF reads a limit or an offset it cannot use as the default,
+    so that a client's mistake (`limit=ten`) would go unnoticed; here it answers 400, as `page_size` does. An empty
+    value is the default, as an empty filter is no filter.
+    """
+
     default_limit = 50
     max_limit = MAX_PAGE_SIZE
+
+    def get_limit(self, request):
+        value = request.query_params.get(self.limit_query_param)
+        if not value:
+            return self.default_limit
+        limit = _whole_number(value)
+        if limit is None or limit < 1:
+            raise ValidationError({self.limit_query_param: ["A limit is a whole number from 1."]})
+        return min(limit, self.max_limit)
+
+    def get_offset(self, request):
+        value = request.query_params.get(self.offset_query_param)
+        if not value:
+            return 0
+        offset = _whole_number(value)
+        if offset is None:
+            raise ValidationError({self.offset_query_param: ["An offset is a whole number from 0."]})
+        return offset
+
+    def get_schema_operation_parameters(self, view):
+        limit, offset = super().get_schema_operation_parameters(view)
+        limit["description"] = (
+            f"Rows per page, {self.default_limit} by default; at most {self.max_limit} (a larger value reads as that)."
+        )
+        limit["schema"] = {"type": "integer", "minimum": 1}
+        offset["description"] = "Rows to skip before the first, 0 by default."
+        offset["schema"] = {"type": "integer", "minimum": 0}
+        return [limit, offset]
 
 
 class KeysetPagination(pagination.BasePagination):
@@ -50,7 +90,8 @@ class KeysetPagination(pagination.BasePagination):
         self.request = request
         self.ordering = self._ordering(request)
         size = self._page_size(request)
-        cursor = request.query_params.get(self.cursor_query_param)
+        # An empty cursor is the first page, as an empty filter is no filter.
+        cursor = request.query_params.get(self.cursor_query_param) or None
         backwards = False
         fields = self.orderings[self.ordering]
         if cursor is not None:
@@ -86,13 +127,12 @@ class KeysetPagination(pagination.BasePagination):
 
     def _page_size(self, request) -> int:
         value = request.query_params.get(self.page_size_query_param)
-        if value is None:
+        if not value:
             return self.page_size
-        value = value.strip()
-        # isdigit() alone also passes digits int() refuses, such as "²".
-        if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        size = _whole_number(value)
+        if size is None or size < 1:
             raise ValidationError({self.page_size_query_param: ["A page size is a whole number from 1."]})
-        return min(int(value), self.max_page_size)
+        return min(size, self.max_page_size)
 
     def _keys(self) -> list[tuple[str, bool]]:
         """(field, descending) of the current ordering."""
@@ -156,7 +196,8 @@ class KeysetPagination(pagination.BasePagination):
                 "name": self.cursor_query_param,
                 "in": "query",
                 "required": False,
-                "description": "Where the page starts: the cursor of a `next` or `previous` link, as given.",
+                "description": "Where the page starts: the cursor of a `next` or `previous` link, as given; empty "
+                "or left out for the first page.",
                 "schema": {"type": "string"},
             },
             {

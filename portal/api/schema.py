@@ -1,12 +1,16 @@
 """
-The native API's error body (portal.api.errors) in the OpenAPI description: the response of an operation that names
-a refusal, and examples of refusals as clients receive them.
+The native API in the OpenAPI description, beyond what drf-spectacular reads from each view: its error body
+(portal.api.errors) as the response of an operation that names a refusal, examples of refusals as clients receive
+them, and the rules across a body's fields that a serializer states for its description (RulesInSchema).
 """
 
+from typing import ClassVar
+
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework.settings import api_settings
 
-__all__ = ("error_example", "error_response", "refusal_example")
+__all__ = ("RulesInSchema", "error_example", "error_response", "refusal_example")
 
 # The component portal.openapi adds to every description.
 ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
@@ -33,3 +37,21 @@ def refusal_example(name: str, message: str) -> OpenApiExample:
         response_only=True,
         status_codes=["400"],
     )
+
+
+class RulesInSchema:
+    """
+    A serializer mixin: `schema_rules` are JSON Schema keywords (anyOf, oneOf, additionalProperties, ...) added to
+    the serializer's component, for the rules across its fields that the serializer or its service enforces.
+    """
+
+    schema_rules: ClassVar[dict] = {}
+
+
+class RulesInSchemaExtension(OpenApiSerializerExtension):
+    target_class = RulesInSchema
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, **self.target.schema_rules}
