@@ -7,8 +7,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.forms.forms import NON_FIELD_ERRORS
 
-from incidents.choices import EntityKind
-from incidents.models import DeviceGroup, Entity
+from incidents.models import DeviceGroup
+from incidents.selectors import devices_to_group
 from permissions.selectors import groups_assignable
 from permissions.services import TOKEN_MAX_LIFETIME_DAYS
 from portal.catalogue import catalogue
@@ -178,7 +178,7 @@ class DeviceGroupForm(PortalForm):
 
 class DevicesForm(forms.Form):
     devices = forms.ModelMultipleChoiceField(
-        queryset=Entity.objects.filter(kind=EntityKind.DEVICE),
+        queryset=devices_to_group(),
         error_messages={"required": "Tick at least one device."},
     )
 

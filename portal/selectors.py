@@ -2,10 +2,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from portal.models import ActivityLogEntry, UserPreference
+from portal.scoping import restrict_activity
 
-__all__ = ("activity_for", "activity_log", "preference_get")
-
-# Readers that show entries to a person pass them through portal.scoping.restrict_activity.
+__all__ = ("activity_for", "activity_log", "activity_seen_by", "preference_get")
 
 
 def activity_for(target: models.Model | type[models.Model]):
@@ -23,6 +22,15 @@ def activity_log():
     with each entry rather than once per entry.
     """
     return ActivityLogEntry.objects.select_related("target_type")
+
+
+def activity_seen_by(user, target: models.Model | type[models.Model] | None = None):
+    """
+    The activity log as `user` may read it (every section's rule: portal.scoping.restrict_activity): of one object,
+    of every object of a model, or all of it (`target` None), unordered for the whole log (its readers order it).
+    """
+    entries = activity_log() if target is None else activity_for(target)
+    return restrict_activity(entries, user)
 
 
 def preference_get(user, key: str, default=None):

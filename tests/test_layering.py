@@ -28,7 +28,7 @@ def _as_toml(settings: dict) -> str:
 
 def lint_imports(config: Path, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(  # noqa: S603 - our own tool, our own arguments
-        [str(LINT_IMPORTS), "--config", str(config), "--no-cache"],
+        [str(LINT_IMPORTS), str(config), "--no-cache"],
         cwd=cwd,
         env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -59,10 +59,35 @@ def test_an_app_importing_one_above_it_breaks_the_contract(tmp_path, leak):
     (tmp_path / "home" / "cards.py").write_text("")
     (tmp_path / "portal" / "leak.py").write_text(leak)
     config = tmp_path / "importlinter.toml"
-    config.write_text(_as_toml(CONTRACTS))
+    layers = [contract for contract in CONTRACTS["contracts"] if contract["type"] == "layers"]
+    config.write_text(_as_toml({**CONTRACTS, "contracts": layers}))
 
     result = lint_imports(config, tmp_path)
 
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
     assert "portal.leak -> home" in result.stdout
+
+
+def test_a_page_importing_the_scoping_machinery_breaks_the_contract(tmp_path):
+    # The forbidden contract over empty modules of the same names, where a page imports portal.scoping itself.
+    forbidden = [contract for contract in CONTRACTS["contracts"] if contract["type"] == "forbidden"]
+    for package in CONTRACTS["root_packages"]:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    for contract in forbidden:
+        for module in [*contract["source_modules"], *contract["forbidden_modules"]]:
+            parts = module.split(".")
+            for depth in range(1, len(parts) + 1):
+                package = tmp_path.joinpath(*parts[:depth])
+                package.mkdir(exist_ok=True)
+                (package / "__init__.py").touch()
+    (tmp_path / "incidents" / "views" / "queue.py").write_text("from portal.scoping import restrict\n")
+    config = tmp_path / "importlinter.toml"
+    config.write_text(_as_toml({**CONTRACTS, "contracts": forbidden}))
+
+    result = lint_imports(config, tmp_path)
+
+    assert result.returncode != 0
+    assert "BROKEN" in result.stdout
+    assert "incidents.views.queue -> portal.scoping" in result.stdout

@@ -36,8 +36,7 @@ from incidents.services.incidents import incident_update, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from portal.api.schema import error_response
 from portal.api.serializers import ActivityLogEntrySerializer
-from portal.scoping import restrict_activity
-from portal.selectors import activity_for
+from portal.selectors import activity_seen_by
 
 __all__ = ("IncidentAlertList", "IncidentViewSet")
 
@@ -109,7 +108,7 @@ class IncidentViewSet(VersionedRetrieveMixin, mixins.ListModelMixin, SecurityDat
     )
     @sub_list_action(ActivityLogEntrySerializer)
     def activity(self, request, *args, **kwargs):
-        return self.page_of(restrict_activity(activity_for(self.get_object()), request.user))
+        return self.page_of(activity_seen_by(request.user, self.get_object()))
 
     @extend_schema(
         operation_id="incidents_merge",

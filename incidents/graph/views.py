@@ -20,6 +20,7 @@ from incidents.graph.odata import ListSpec, item_options, list_query, no_options
 from incidents.graph.properties import ALERT_PROPERTIES, INCIDENT_PROPERTIES, SEEN_INCIDENT_PROPERTIES
 from incidents.graph.selectors import graph_alert_comments, graph_alerts, graph_incident_comments, graph_incidents
 from incidents.graph.serializers import GraphContext, alert_json, comment_json, incident_json
+from incidents.selectors import sees_all_data
 from incidents.selectors.seen import incidents_as_seen
 from incidents.services.incidents import (
     alert_update,
@@ -28,8 +29,6 @@ from incidents.services.incidents import (
     incident_update,
     incident_version,
 )
-from portal.catalogue import VIEW_SECURITY_DATA
-from portal.scoping import data_scope
 
 __all__ = (
     "AlertCommentsView",
@@ -73,7 +72,7 @@ class IncidentListView(GraphView):
         return incidents_as_seen(self.request.user, rows)
 
     def get(self, request):
-        spec = INCIDENTS if data_scope(request.user, VIEW_SECURITY_DATA).all_data else SEEN_INCIDENTS
+        spec = INCIDENTS if sees_all_data(request.user) else SEEN_INCIDENTS
         query = list_query(request.query_params, spec)
         with_alerts = "alerts" in query.expand
         return self.page_answer(

@@ -28,7 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 
-from incidents.choices import Severity
+from incidents.choices import EntityKind, Severity
 from incidents.models import ACTION_PERMISSIONS, Alert, Comment, DeviceGroup, Entity, Evidence, Incident
 from portal.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
@@ -42,6 +42,7 @@ __all__ = (
     "alerts_to_change",
     "comments_for",
     "device_groups_for",
+    "devices_to_group",
     "entities_for",
     "evidence_of",
     "evidence_visible_to",
@@ -49,6 +50,7 @@ __all__ = (
     "incidents_of_seen_severity",
     "incidents_seen_where",
     "incidents_to_change",
+    "sees_all_data",
     "with_seen_rollups",
     "with_seen_severity",
 )
@@ -88,6 +90,19 @@ def device_groups_for(user, permission: str = VIEW_SECURITY_DATA):
     if scope.all_data:
         return DeviceGroup.objects.all()
     return DeviceGroup.objects.filter(pk__in=sorted(scope.device_group_ids))
+
+
+def sees_all_data(user) -> bool:
+    """Whether `user`'s view of security data is all of it (no incident is then only partly visible to them)."""
+    return data_scope(user, VIEW_SECURITY_DATA).all_data
+
+
+def devices_to_group():
+    """
+    Every device, for the device-group pages of Permissions & roles: those who manage roles place any device in a
+    group, whatever their own data scope (the pages ask for that permission first).
+    """
+    return Entity.objects.filter(kind=EntityKind.DEVICE)
 
 
 def incidents_for(user, *, action: str = "view"):

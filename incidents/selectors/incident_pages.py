@@ -22,8 +22,7 @@ from incidents.selectors import (
     with_seen_severity,
 )
 from incidents.selectors.seen import incidents_as_seen
-from portal.scoping import restrict_activity
-from portal.selectors import activity_for
+from portal.selectors import activity_seen_by
 
 __all__ = (
     "DEFAULT_FILTERS",
@@ -134,7 +133,7 @@ def incident_evidence(user, incident: Incident):
 def incident_activity(user, incident: Incident):
     """The activity log (a queryset, for paging) and the comments of the incident, newest first."""
     return (
-        restrict_activity(activity_for(incident), user),
+        activity_seen_by(user, incident),
         list(Comment.objects.filter(incident=incident).order_by("-created_at")),
     )
 

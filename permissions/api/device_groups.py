@@ -14,9 +14,8 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from incidents.api.fields import DeviceRiskScoreField
-from incidents.choices import EntityKind
 from incidents.models import DeviceGroup, Entity
-from incidents.selectors import device_groups_for
+from incidents.selectors import device_groups_for, devices_to_group
 from incidents.services import device_groups as services
 from permissions import selectors
 from portal.api.access import missing_permission
@@ -108,7 +107,7 @@ class DeviceIdsSerializer(serializers.Serializer):
 
     def validate_devices(self, ids: list[int]) -> list[int]:
         ids = sorted(set(ids))
-        found = set(Entity.objects.filter(kind=EntityKind.DEVICE, pk__in=ids).values_list("pk", flat=True))
+        found = set(devices_to_group().filter(pk__in=ids).values_list("pk", flat=True))
         missing = [str(pk) for pk in ids if pk not in found]
         if missing:
             raise serializers.ValidationError(f"No device with id {', '.join(missing)}.")

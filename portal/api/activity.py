@@ -17,8 +17,7 @@ from portal.api.pagination import KeysetPagination
 from portal.api.serializers import ActivityLogEntrySerializer
 from portal.filters import IdFilter, TimeFilter
 from portal.models import ActivityLogEntry
-from portal.scoping import restrict_activity
-from portal.selectors import activity_log
+from portal.selectors import activity_seen_by
 
 __all__ = ("ActivityLogView",)
 
@@ -94,7 +93,7 @@ class ActivityLogView(ListAPIView):
 
     def get_queryset(self):
         # Ordered by the pagination, newest first; a person scoped to device groups reads their entries only.
-        return restrict_activity(activity_log(), self.request.user)
+        return activity_seen_by(self.request.user)
 
     @extend_schema(
         operation_id="activity_list",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from demo.estate import DEMO_ACCOUNTS, demo_estate_seed
+from demo.services import DEMO_ACCOUNTS, demo_estate_seed
 from incidents.models import Alert, Entity, Incident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

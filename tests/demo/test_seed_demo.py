@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from demo.estate import DEMO_ACCOUNTS
+from demo.services import DEMO_ACCOUNTS
 from incidents.models import Alert, DeviceGroup, Entity, Incident
 from incidents.selectors import alerts_beyond_scope, entities_for, incidents_for
 from incidents.selectors.seen import incidents_as_seen

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from demo.estate import DEMO_ACCOUNTS
+from demo.services import DEMO_ACCOUNTS
 from portal import embedded
 
 STOP_GRACE_SECONDS = 10

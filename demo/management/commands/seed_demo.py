@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.estate import DEMO_ACCOUNTS, demo_estate_seed
+from demo.services import DEMO_ACCOUNTS, demo_estate_seed
 
 
 class Command(BaseCommand):
