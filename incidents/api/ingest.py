@@ -1,5 +1,3 @@
-import json
-
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
@@ -7,7 +5,8 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.services.ingestion import ingest_alerts
+from incidents.ingestion.document import DocumentRefused, too_large_body
+from incidents.services.ingestion import ingest_alert_document
 from portal.api.access import permission_required
 from portal.api.schema import error_response
 from portal.catalogue import INGEST_ALERTS
@@ -23,11 +22,6 @@ class RawJSONParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         return stream
-
-
-def _refuse_constant(name: str):
-    # NaN and Infinity are not JSON and PostgreSQL's jsonb cannot store them.
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def _error(message: str, status_code: int) -> Response:
@@ -134,38 +128,20 @@ class AlertIngestView(APIView):
         ],
     )
     def post(self, request):
+        # The declared length is refused before the body is read, and no more than the limit is ever read.
         limit = settings.INGEST_MAX_BODY_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
         if declared > limit:
-            return _error(f"The body is larger than {limit} bytes; send fewer alerts per request.", 413)
-        body = request._request.read(limit + 1)
-        if len(body) > limit:
-            return _error(f"The body is larger than {limit} bytes; send fewer alerts per request.", 413)
+            return _error(str(too_large_body()), 413)
         try:
-            document = json.loads(body, parse_constant=_refuse_constant)
-        except RecursionError:
-            return _error("The body is nested too deeply to be alerts.", 400)
-        except (UnicodeDecodeError, ValueError) as error:
-            return _error(f"The body is not valid JSON: {error}.", 400)
-        if isinstance(document, list):
-            payloads = document
-        elif isinstance(document, dict) and {k for k in document if not k.startswith("@odata.")} == {"value"}:
-            payloads = document["value"]
-            if not isinstance(payloads, list):
-                return _error('"value" must be a list of alerts.', 400)
-        elif isinstance(document, dict):
-            payloads = [document]
-        else:
-            return _error('Send one alert (an object), a list of alerts, or a Graph page {"value": [...]}.', 400)
-        if len(payloads) > settings.INGEST_MAX_ALERTS:
-            return _error(
-                f"{len(payloads)} alerts in one request; at most {settings.INGEST_MAX_ALERTS} are accepted.", 413
+            result = ingest_alert_document(
+                request._request.read(limit + 1), source=f"api:{request.user.get_username()}"
             )
-        try:
-            result = ingest_alerts(payloads, source=f"api:{request.user.get_username()}")
+        except DocumentRefused as error:
+            return _error(str(error), 413 if error.too_large else 400)
         except StillConflicting as error:
             # Nothing of the batch was stored: the forwarder's retry stores it whole.
             return Response(

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from psycopg2.extras import Json, execute_values
 
+from incidents.ingestion.document import alert_payloads
 from incidents.ingestion.entities import PROCESS_FALLBACK_NAME, EntityRecord
 from incidents.ingestion.parse import ParsedAlert, parse_alert
 from incidents.models import DeviceGroup
 from incidents.services.device_groups import pattern_matcher
 from portal.retry import retry_on_conflict
 
-__all__ = ("IngestResult", "ingest_alerts")
+__all__ = ("IngestResult", "ingest_alert_document", "ingest_alerts")
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,11 @@ class IngestResult:
     accepted: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
+
+
+def ingest_alert_document(body: bytes, *, source: str) -> IngestResult:
+    """A push of alerts as it arrived (a JSON body: incidents.ingestion.document), stored as `ingest_alerts` does."""
+    return ingest_alerts(alert_payloads(body), source=source)
 
 
 def ingest_alerts(payloads: list, *, source: str) -> IngestResult:
