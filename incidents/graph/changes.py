@@ -9,9 +9,9 @@ it rather than being dropped, so that a client never believes a change was made 
 from collections.abc import Callable, Mapping
 
 from incidents.choices import DETERMINATION_ALIASES
-from incidents.graph.errors import BadRequest
-from incidents.graph.literals import literal_text
 from incidents.graph.serializers import NS
+from portal.graph.errors import BadRequest
+from portal.graph.literals import literal_text
 
 __all__ = ("ALERT_CHANGES", "INCIDENT_CHANGES", "alert_changes", "comment_text", "incident_changes")
 

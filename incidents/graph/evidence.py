@@ -6,8 +6,8 @@ the evidence itself (its roles, verdict and remediation status may have changed 
 """
 
 from incidents.graph.properties import graph_enum
-from incidents.graph.times import graph_datetime
 from incidents.models import Evidence
+from portal.graph.times import graph_datetime
 
 __all__ = ("evidence_json",)
 

@@ -32,12 +32,12 @@ from incidents.choices import (
     Severity,
 )
 from incidents.graph.changes import ALERT_CHANGES, INCIDENT_CHANGES
-from incidents.graph.filtering import MAX_FILTER_LENGTH
-from incidents.graph.odata import DEFAULT_TOP, MAX_ORDER_KEYS, MAX_SKIP, MAX_TOP
 from incidents.graph.properties import ALERT_PROPERTIES, DETERMINATION_OUT, INCIDENT_PROPERTIES, UNKNOWN_FUTURE_VALUE
 from incidents.graph.serializers import NS
 from incidents.models import COMMENT_MAX_LENGTH
 from portal.api.fields import NonBlankField
+from portal.graph.filtering import MAX_FILTER_LENGTH
+from portal.graph.odata import DEFAULT_TOP, MAX_ORDER_KEYS, MAX_SKIP, MAX_TOP
 
 __all__ = ("alert_comments", "alert_item", "alert_list", "incident_comments", "incident_item", "incident_list")
 

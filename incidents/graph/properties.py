@@ -5,11 +5,10 @@ representations all read this one catalogue, so a property is spelled the same e
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import Enum
 
-from django.db.models import Expression, Value
+from django.db.models import Value
 from django.db.models.functions import Coalesce
 
 from incidents.choices import (
@@ -23,6 +22,7 @@ from incidents.choices import (
     ServiceSource,
     Severity,
 )
+from portal.graph.properties import UNKNOWN_FUTURE_VALUE, GraphProperty, Kind, enum_as_sent
 
 __all__ = (
     "ALERT_PROPERTIES",
@@ -35,8 +35,6 @@ __all__ = (
     "Kind",
     "graph_enum",
 )
-
-UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
 
 # The members Graph lists after unknownFutureValue in each evolvable enum: a client sees them only when it sends
 # `Prefer: include-unknown-enum-members`, and unknownFutureValue in their place otherwise, so that a client built
@@ -61,36 +59,8 @@ DETERMINATION_OUT: Mapping[str, str] = {stored: graph for graph, stored in DETER
 
 
 def graph_enum(enum: str, value: str, *, include_unknown_members: bool) -> str:
-    """A stored enum value as a client sees it (see EVOLVABLE)."""
-    if not include_unknown_members and value in EVOLVABLE.get(enum, ()):
-        return UNKNOWN_FUTURE_VALUE
-    return value
-
-
-class Kind(Enum):
-    STRING = "string"
-    ENUM = "enum"
-    DATETIME = "datetime"
-    ID = "id"
-    TAGS = "tags"
-
-
-@dataclass(frozen=True)
-class GraphProperty:
-    name: str
-    # The model field `$filter` compares.
-    field: str
-    kind: Kind
-    # ENUM: every value a client may send (stored values, aliases, unknownFutureValue) → the stored values it means.
-    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # What `$orderby` sorts by; None when it cannot be sorted by.
-    order_by: str | None = None
-    # When `order_by` names an annotation rather than a field: the expression to annotate it with.
-    order_expression: Expression | None = None
-    # The Python type of the sort value (a $skiptoken carries it from one page to the next).
-    order_type: type = str
-    # ID: whether the property can be null (an alert without an incident).
-    nullable: bool = False
+    """A stored value of one of these enums as a client sees it (portal.graph.properties.enum_as_sent)."""
+    return enum_as_sent(value, EVOLVABLE.get(enum, ()), include_unknown_members=include_unknown_members)
 
 
 def _enum_values(choices, *, enum: str | None = None, aliases: Mapping[str, str] | None = None):

@@ -6,64 +6,22 @@ Plain functions over rows read through incidents.graph.selectors, whose related 
 (graph_comments, graph_alerts, graph_evidence), so that a page of any size costs the same few queries.
 """
 
-from dataclasses import dataclass
-from functools import cached_property
-
-from django.urls import reverse
-
 from incidents.graph.evidence import evidence_json
 from incidents.graph.properties import DETERMINATION_OUT, graph_enum
-from incidents.graph.times import graph_datetime
 from incidents.models import Alert, Comment, Incident
+from portal.graph.context import GraphContext
+from portal.graph.times import graph_datetime
 
-__all__ = ("NS", "GraphContext", "alert_json", "comment_json", "incident_json")
+__all__ = ("NS", "SecurityGraphContext", "alert_json", "comment_json", "incident_json")
 
 NS = "#microsoft.graph.security."
-INCLUDE_UNKNOWN_ENUM_MEMBERS = "include-unknown-enum-members"
-# A number no URL of the portal contains otherwise, reversed once per route and replaced by each object's id.
-PK_PLACEHOLDER = 987654321987
 
 
-@dataclass(frozen=True)
-class GraphContext:
-    """What a representation needs from the request: absolute URLs, and the client's enum preference."""
-
-    request: object
-
-    @cached_property
-    def service_root(self) -> str:
-        """The absolute /v1.0/ this API answers under."""
-        return self.request.build_absolute_uri(reverse("graph:incident-list")).removesuffix("security/incidents")
-
-    def metadata(self, fragment: str) -> str:
-        """An `@odata.context` URL: the service's metadata document and the fragment naming what the body holds."""
-        return f"{self.service_root}$metadata#{fragment}"
-
-    @cached_property
-    def include_unknown_members(self) -> bool:
-        preferences = self.request.headers.get("Prefer", "")
-        return any(p.strip().lower() == INCLUDE_UNKNOWN_ENUM_MEMBERS for p in preferences.split(","))
+class SecurityGraphContext(GraphContext):
+    """The security API's context: its enums' newer members reach only the clients that ask for them."""
 
     def enum(self, enum: str, value: str) -> str:
         return graph_enum(enum, value, include_unknown_members=self.include_unknown_members)
-
-    @cached_property
-    def origin(self) -> str:
-        """Scheme and host of the request (http://vigil.corp.example), to make the portal's paths absolute."""
-        return self.request.build_absolute_uri("/").removesuffix("/")
-
-    @cached_property
-    def _page_urls(self) -> dict[str, tuple[str, str]]:
-        return {}
-
-    def page_url(self, route: str, pk: int) -> str:
-        """The absolute URL of a portal page about one object (one reverse() per route and request, not per row)."""
-        if route not in self._page_urls:
-            url = self.origin + reverse(route, args=[PK_PLACEHOLDER])
-            head, _, tail = url.rpartition(str(PK_PLACEHOLDER))
-            self._page_urls[route] = (head, tail)
-        head, tail = self._page_urls[route]
-        return f"{head}{pk}{tail}"
 
 
 def _text(value: str) -> str | None:

@@ -4,7 +4,7 @@ comments, as Microsoft Graph answers them (so that tools written for Graph, and 
 
 Thin views: reads come from the scoped selectors (incidents.graph.selectors), writes go through the incident
 services (same rules, same activity log, same scope as the portal), and every error is a Graph error body
-(incidents.graph.base.GraphView).
+(incidents.graph.base.SecurityGraphView over portal.graph).
 """
 
 from dataclasses import replace
@@ -14,12 +14,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from incidents.graph import openapi
-from incidents.graph.base import GraphView, graph_pk, graph_response
+from incidents.graph.base import SecurityGraphView
 from incidents.graph.changes import alert_changes, comment_text, incident_changes
-from incidents.graph.odata import ListSpec, item_options, list_query, no_options
 from incidents.graph.properties import ALERT_PROPERTIES, INCIDENT_PROPERTIES, SEEN_INCIDENT_PROPERTIES
 from incidents.graph.selectors import graph_alert_comments, graph_alerts, graph_incident_comments, graph_incidents
-from incidents.graph.serializers import GraphContext, alert_json, comment_json, incident_json
+from incidents.graph.serializers import alert_json, comment_json, incident_json
 from incidents.selectors import sees_all_data
 from incidents.selectors.seen import incidents_as_seen
 from incidents.services.incidents import (
@@ -29,6 +28,9 @@ from incidents.services.incidents import (
     incident_update,
     incident_version,
 )
+from portal.graph.context import GraphContext
+from portal.graph.odata import ListSpec, item_options, list_query, no_options
+from portal.graph.views import graph_pk, graph_response
 
 __all__ = (
     "AlertCommentsView",
@@ -67,7 +69,7 @@ def _incidents_fragment(with_alerts: bool) -> str:
 
 
 @openapi.incident_list
-class IncidentListView(GraphView):
+class IncidentListView(SecurityGraphView):
     def rows_as_seen(self, rows: list) -> list:
         return incidents_as_seen(self.request.user, rows)
 
@@ -84,7 +86,7 @@ class IncidentListView(GraphView):
 
 
 @openapi.incident_item
-class IncidentView(GraphView):
+class IncidentView(SecurityGraphView):
     def get(self, request, incident_id):
         with_alerts = "alerts" in item_options(request.query_params, INCIDENTS)
         return self._answer(graph_pk(incident_id, "incident"), with_alerts=with_alerts)
@@ -110,7 +112,7 @@ class IncidentView(GraphView):
 
 
 @openapi.incident_comments
-class IncidentCommentsView(GraphView):
+class IncidentCommentsView(SecurityGraphView):
     def post(self, request, incident_id):
         no_options(request.query_params, INCIDENTS)
         pk = graph_pk(incident_id, "incident")
@@ -122,14 +124,14 @@ class IncidentCommentsView(GraphView):
 
 
 @openapi.alert_list
-class AlertListView(GraphView):
+class AlertListView(SecurityGraphView):
     def get(self, request):
         query = list_query(request.query_params, ALERTS)
         return self.page_answer(query, graph_alerts(request.user), alert_json, "security/alerts_v2")
 
 
 @openapi.alert_item
-class AlertView(GraphView):
+class AlertView(SecurityGraphView):
     def get(self, request, alert_id):
         item_options(request.query_params, ALERTS)
         return self._answer(graph_pk(alert_id, "alert"))
@@ -151,7 +153,7 @@ class AlertView(GraphView):
 
 
 @openapi.alert_comments
-class AlertCommentsView(GraphView):
+class AlertCommentsView(SecurityGraphView):
     def post(self, request, alert_id):
         no_options(request.query_params, ALERTS)
         pk = graph_pk(alert_id, "alert")

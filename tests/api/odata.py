@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from hypothesis import strategies as st
 
-from incidents.graph.odata import MAX_ORDER_KEYS
 from incidents.graph.properties import ALERT_PROPERTIES, INCIDENT_PROPERTIES, Kind
+from portal.graph.odata import MAX_ORDER_KEYS
 
 __all__ = ("filters", "orderings")
 

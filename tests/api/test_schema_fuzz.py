@@ -38,8 +38,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from incidents.graph.openapi import FILTER_FORMAT, ORDERBY_FORMAT
-from incidents.graph.paging import SKIPTOKEN_REFUSED
 from permissions.services import api_token_create
+from portal.graph.paging import SKIPTOKEN_REFUSED
 from tests.api import odata
 from tests.conftest import assign_role
 from tests.factories import (

@@ -7,10 +7,10 @@ from django.utils import timezone
 from rest_framework.exceptions import Throttled
 from rest_framework.test import APIClient
 
-from incidents.graph.errors import graph_exception_handler
 from incidents.models import Incident
 from permissions.models import ApiToken
 from permissions.services import api_token_create
+from portal.graph.errors import graph_exception_handler
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ take them: a value it would refuse must answer the client's 400, never reach the
 
 from datetime import UTC, datetime
 
-from incidents.graph.errors import BadRequest
+from portal.graph.errors import BadRequest
 
 __all__ = ("MAX_ID", "literal_moment", "literal_text")
 

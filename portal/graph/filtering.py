@@ -2,9 +2,10 @@
 `$filter` as Graph clients write it, translated by odata-query into a Django Q over the scoped querysets.
 
 odata-query parses the expression and walks its boolean structure (and, or, not, parentheses); the leaves are
-checked here against the property catalogue (incidents.graph.properties), so that a filter names only properties
-that can be filtered by, compares each with a value of its type, and never reaches the database as an error: an
-unknown property, a wrong type, an unsupported operator or function answers 400 saying which. Graph's spellings
+checked here against the resource's property catalogue (GraphProperty: incidents.graph.properties, ...), so that a
+filter names only properties that can be filtered by, compares each with a value of its type, and never reaches the
+database as an error: an unknown property, a wrong type, an unsupported operator or function answers 400 saying
+which. Graph's spellings
 become stored values on the way (camelCase names to model fields, enum aliases, null for "unassigned").
 """
 
@@ -20,9 +21,9 @@ from odata_query.django import AstToDjangoQVisitor
 from odata_query.exceptions import ODataException, ParsingException, TokenizingException, UnknownFunctionException
 from odata_query.grammar import ODataLexer, ODataParser
 
-from incidents.graph.errors import BadRequest
-from incidents.graph.literals import MAX_ID, literal_moment, literal_text
-from incidents.graph.properties import GraphProperty, Kind
+from portal.graph.errors import BadRequest
+from portal.graph.literals import MAX_ID, literal_moment, literal_text
+from portal.graph.properties import GraphProperty, Kind
 
 __all__ = ("MAX_FILTER_LENGTH", "filter_q")
 

@@ -21,7 +21,7 @@ from rest_framework.views import set_rollback
 
 from portal.concurrency import StaleVersion
 
-__all__ = ("GRAPH_NAMES", "BadRequest", "graph_exception_handler")
+__all__ = ("BadRequest", "graph_exception_handler", "graph_name")
 
 CODES = {
     status.HTTP_400_BAD_REQUEST: "BadRequest",
@@ -35,15 +35,6 @@ CODES = {
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "UnsupportedMediaType",
     status.HTTP_429_TOO_MANY_REQUESTS: "TooManyRequests",
 }
-# The services name model fields; the client wrote Graph properties.
-GRAPH_NAMES = {
-    "assigned_to": "assignedTo",
-    "custom_tags": "customTags",
-    "display_name": "displayName",
-    "resolving_comment": "resolvingComment",
-    "redirect_incident": "redirectIncidentId",
-    "text": "comment",
-}
 NON_FIELD = ("__all__", "non_field_errors")
 
 
@@ -54,18 +45,30 @@ class BadRequest(Exception):
     """
 
 
+def graph_name(field: str, renamed: dict[str, str]) -> str:
+    """
+    The Graph property a service's model field is to the client: camelCase (assigned_to → assignedTo), unless the
+    resource names it otherwise (`renamed`: a view's `property_names`, e.g. redirect_incident → redirectIncidentId).
+    """
+    if field in renamed:
+        return renamed[field]
+    head, *rest = field.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def graph_exception_handler(exc, context):
-    response = _graph_error(exc, context.get("request"))
+    renamed = getattr(context.get("view"), "property_names", {})
+    response = _graph_error(exc, context.get("request"), renamed)
     if response is not None:
         set_rollback()  # as DRF's own handler: a request-wide transaction must not commit a refused request
     return response
 
 
-def _graph_error(exc, request) -> Response | None:
+def _graph_error(exc, request, renamed: dict[str, str]) -> Response | None:
     if isinstance(exc, BadRequest):
         return _error(request, 400, str(exc))
     if isinstance(exc, DjangoValidationError):
-        return _validation_error(request, exc)
+        return _validation_error(request, exc, renamed)
     if isinstance(exc, ObjectDoesNotExist | Http404):
         return _error(request, 404, str(exc) or "The object does not exist.")
     if isinstance(exc, PermissionDenied):
@@ -96,9 +99,12 @@ def _message(detail) -> str:
     return str(detail)
 
 
-def _validation_error(request, error: DjangoValidationError) -> Response:
+def _validation_error(request, error: DjangoValidationError, renamed: dict[str, str]) -> Response:
     if hasattr(error, "error_dict"):
-        fields = {GRAPH_NAMES.get(name, name): messages for name, messages in error.message_dict.items()}
+        fields = {
+            name if name in NON_FIELD else graph_name(name, renamed): messages
+            for name, messages in error.message_dict.items()
+        }
     else:
         fields = {"": list(error.messages)}
     details = [

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from incidents.graph.errors import BadRequest
-from incidents.graph.filtering import filter_q
-from incidents.graph.paging import OrderKey, decode_skiptoken
-from incidents.graph.properties import GraphProperty
+from portal.graph.errors import BadRequest
+from portal.graph.filtering import filter_q
+from portal.graph.paging import OrderKey, decode_skiptoken
+from portal.graph.properties import GraphProperty
 
 __all__ = ("DEFAULT_TOP", "MAX_SKIP", "MAX_TOP", "ListQuery", "ListSpec", "item_options", "list_query", "no_options")
 

@@ -16,10 +16,10 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from incidents.graph.errors import BadRequest
-from incidents.graph.literals import MAX_ID, literal_moment, literal_text
-from incidents.graph.properties import GraphProperty
 from portal.api.pagination import keyset_after
+from portal.graph.errors import BadRequest
+from portal.graph.literals import MAX_ID, literal_moment, literal_text
+from portal.graph.properties import GraphProperty
 
 __all__ = ("OrderKey", "Page", "decode_skiptoken", "page_of")
 
