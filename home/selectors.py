@@ -15,9 +15,9 @@ from guardian.models import GroupObjectPermission
 
 from incidents.choices import AlertStatus, Severity
 from incidents.models import Alert, Entity, Incident
-from incidents.selectors import alerts_for, entities_for, incidents_for, with_seen_severity
+from incidents.selectors import alerts_for, entities_for, incidents_for
 from incidents.selectors.incident_pages import DEFAULT_FILTERS as INCIDENT_QUEUE_DEFAULTS
-from incidents.selectors.seen import incidents_as_seen
+from incidents.selectors.seen import incidents_as_seen, with_seen_severity
 from permissions.selectors import assignments_of
 from portal.models import ActivityLogEntry, HomeCard
 from portal.scoping import restrict_activity

@@ -26,7 +26,8 @@ from incidents.choices import (
     Severity,
 )
 from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
-from incidents.selectors import device_groups_for, entities_for, incidents_of_seen_severity, incidents_seen_where
+from incidents.selectors import device_groups_for, entities_for
+from incidents.selectors.seen import incidents_of_seen_severity, incidents_seen_where
 from portal.filters import TimeFilter
 
 __all__ = (

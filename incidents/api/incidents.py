@@ -31,7 +31,8 @@ from incidents.api.serializers import (
 )
 from incidents.filters import AlertFilterSet, IncidentFilterSet
 from incidents.models import Alert, Incident
-from incidents.selectors import OutOfScope, incidents_for, with_seen_severity
+from incidents.selectors import OutOfScope, incidents_for
+from incidents.selectors.seen import with_seen_severity
 from incidents.services.incidents import incident_update, incident_version
 from incidents.services.merge import MAX_MANUAL_MERGE, incidents_merge
 from portal.api.schema import error_response

@@ -11,7 +11,8 @@ scan of every incident and alert of the tenant.
 from django.db.models import Prefetch, QuerySet
 
 from incidents.models import Alert, Comment, Incident
-from incidents.selectors import alerts_for, evidence_visible_to, incidents_for, with_seen_rollups
+from incidents.selectors import alerts_for, evidence_visible_to, incidents_for
+from incidents.selectors.seen import with_seen_rollups
 
 __all__ = ("graph_alert_comments", "graph_alerts", "graph_incident_comments", "graph_incidents")
 

@@ -19,9 +19,8 @@ from incidents.selectors import (
     entities_for,
     evidence_visible_to,
     incidents_for,
-    with_seen_severity,
 )
-from incidents.selectors.seen import incidents_as_seen
+from incidents.selectors.seen import incidents_as_seen, with_seen_severity
 from portal.selectors import activity_seen_by
 
 __all__ = (

@@ -14,7 +14,21 @@ tags) is theirs to see as it is.
 
 from collections import defaultdict
 
-from django.db.models import Count
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    SmallIntegerField,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from incidents.choices import EntityKind, Severity
 from incidents.models import Evidence, Incident
@@ -24,7 +38,15 @@ from incidents.services.rollups import alert_rollups
 from portal.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 
-__all__ = ("alerts_with_incidents_as_seen", "incidents_as_seen", "is_partly_visible")
+__all__ = (
+    "alerts_with_incidents_as_seen",
+    "incidents_as_seen",
+    "incidents_of_seen_severity",
+    "incidents_seen_where",
+    "is_partly_visible",
+    "with_seen_rollups",
+    "with_seen_severity",
+)
 
 
 def is_partly_visible(incident: Incident) -> bool:
@@ -105,3 +127,79 @@ def _apply(incident: Incident, rollup: tuple | None, assets: dict, device_groups
             if total
             else f"Incident {incident.pk}"
         )
+
+
+# --- The same in SQL, for filtering and sorting a scoped reader's lists by what they see ---------------------
+
+
+def _visible_alerts_of_incident(user):
+    # The alerts of the outer query's incident that `user` may see, for correlated subqueries.
+    return alerts_for(user).filter(incident=OuterRef("pk")).order_by().values("incident")
+
+
+def _wholly_visible(user) -> Q:
+    """The incidents all of whose alerts `user` may see (as incidents_as_seen counts them)."""
+    visible = _visible_alerts_of_incident(user).annotate(n=Count("pk")).values("n")
+    return Q(alerts_total__lte=Coalesce(Subquery(visible), 0))
+
+
+def incidents_seen_where(user, *, stored: Q, alerts: Q) -> Q:
+    """
+    A condition on what an incident derives from its alerts, as `user` sees it (incidents.selectors.seen): `stored`,
+    on the incident's own rollup columns, for someone over all data and for an incident they see wholly; for one
+    they see in part, `alerts` holding for one of its alerts they may see. A filter never finds an incident by an
+    alert its reader cannot open.
+    """
+    if data_scope(user, VIEW_SECURITY_DATA).all_data:
+        return stored
+    wholly = _wholly_visible(user)
+    return (wholly & stored) | (~wholly & Q(Exists(alerts_for(user).filter(alerts, incident=OuterRef("pk")))))
+
+
+def with_seen_severity(user, incidents):
+    """
+    `incidents` annotated with `seen_severity_rank`, the severity rank `user` sees (Severity.values' order): the
+    stored one over all data, when a person set it, or for an incident they see wholly; otherwise the highest of the
+    alerts they may see.
+    """
+    if data_scope(user, VIEW_SECURITY_DATA).all_data:
+        return incidents.annotate(seen_severity_rank=F("severity_rank"))
+    highest_visible = _visible_alerts_of_incident(user).annotate(rank=Max("severity_rank")).values("rank")
+    return incidents.annotate(
+        seen_severity_rank=Case(
+            When(Q(severity_is_custom=True) | _wholly_visible(user), then=F("severity_rank")),
+            default=Subquery(highest_visible),
+            output_field=SmallIntegerField(),
+        )
+    )
+
+
+def with_seen_rollups(user, incidents):
+    """
+    `incidents` annotated with what `user` sees of them, for filtering and sorting in SQL: `seen_severity_rank` and
+    `seen_severity` (`with_seen_severity`), and `seen_display_name` — the name, or None for a partly visible incident's
+    automatic name, which only incidents.selectors.seen can make (a filter on it then never matches, rather than
+    match the alerts the reader cannot see).
+    """
+    incidents = with_seen_severity(user, incidents)
+    if data_scope(user, VIEW_SECURITY_DATA).all_data:
+        return incidents.annotate(seen_severity=F("severity"), seen_display_name=F("display_name"))
+    return incidents.annotate(
+        seen_severity=Case(
+            *(When(seen_severity_rank=rank, then=Value(value)) for rank, value in enumerate(Severity.values)),
+            output_field=CharField(),
+        ),
+        seen_display_name=Case(
+            When(Q(display_name_is_custom=True) | _wholly_visible(user), then=F("display_name")),
+            default=Value(None),
+            output_field=CharField(),
+        ),
+    )
+
+
+def incidents_of_seen_severity(user, incidents, severities):
+    """Those of `incidents` whose severity, as `user` sees it (`with_seen_severity`), is one of `severities`."""
+    if data_scope(user, VIEW_SECURITY_DATA).all_data:
+        return incidents.filter(severity__in=severities)  # the stored column, as the queue's indexes expect
+    ranks = [Severity.values.index(severity) for severity in severities]
+    return with_seen_severity(user, incidents).filter(seen_severity_rank__in=ranks)
