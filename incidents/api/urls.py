@@ -1,10 +1,10 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from incidents.api.alerts import AlertViewSet
-from incidents.api.entities import EntityViewSet
-from incidents.api.incidents import IncidentAlertList, IncidentViewSet
-from incidents.api.ingest import AlertIngestView
+from incidents.api.views.alerts import AlertViewSet
+from incidents.api.views.entities import EntityViewSet
+from incidents.api.views.incidents import IncidentAlertList, IncidentViewSet
+from incidents.api.views.ingest import AlertIngestView
 
 app_name = "incidents-api"
 

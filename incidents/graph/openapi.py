@@ -18,7 +18,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from incidents.api.base import if_match_parameter
+from incidents.api.views.base import if_match_parameter
 from incidents.choices import (
     DETERMINATION_ALIASES,
     AlertStatus,

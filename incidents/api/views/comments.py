@@ -8,8 +8,8 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from incidents.api import examples
-from incidents.api.base import sub_list_action
 from incidents.api.serializers import CommentSerializer
+from incidents.api.views.base import sub_list_action
 from incidents.services.incidents import comment_add
 
 __all__ = ("comments_action",)

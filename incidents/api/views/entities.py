@@ -7,8 +7,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
 from incidents.api import examples
-from incidents.api.base import SecurityDataViewSet
 from incidents.api.serializers import EntitySerializer
+from incidents.api.views.base import SecurityDataViewSet
 from incidents.filters import EntityFilterSet
 from incidents.models import Entity
 from portal.api.pagination import ListPagination

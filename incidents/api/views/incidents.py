@@ -11,16 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
 from incidents.api import examples
-from incidents.api.base import (
-    SecurityDataAPI,
-    SecurityDataViewSet,
-    VersionedRetrieveMixin,
-    etag_parameter,
-    if_match_of,
-    if_match_parameter,
-    sub_list_action,
-)
-from incidents.api.comments import comments_action
 from incidents.api.pagination import AlertPagination, IncidentPagination
 from incidents.api.serializers import (
     ALERT_UNSHOWN_FIELDS,
@@ -29,6 +19,16 @@ from incidents.api.serializers import (
     IncidentMergeSerializer,
     IncidentSerializer,
 )
+from incidents.api.views.base import (
+    SecurityDataAPI,
+    SecurityDataViewSet,
+    VersionedRetrieveMixin,
+    etag_parameter,
+    if_match_of,
+    if_match_parameter,
+    sub_list_action,
+)
+from incidents.api.views.comments import comments_action
 from incidents.filters import AlertFilterSet, IncidentFilterSet
 from incidents.models import Alert, Incident
 from incidents.selectors import OutOfScope, incidents_for

@@ -11,14 +11,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from incidents.api import examples
-from incidents.api.base import (
-    SecurityDataViewSet,
-    VersionedRetrieveMixin,
-    etag_parameter,
-    if_match_parameter,
-    sub_list_action,
-)
-from incidents.api.comments import comments_action
 from incidents.api.pagination import AlertPagination
 from incidents.api.serializers import (
     ALERT_UNSHOWN_FIELDS,
@@ -27,6 +19,14 @@ from incidents.api.serializers import (
     AlertSerializer,
     EvidenceSerializer,
 )
+from incidents.api.views.base import (
+    SecurityDataViewSet,
+    VersionedRetrieveMixin,
+    etag_parameter,
+    if_match_parameter,
+    sub_list_action,
+)
+from incidents.api.views.comments import comments_action
 from incidents.filters import AlertFilterSet
 from incidents.models import Alert
 from incidents.selectors import OutOfScope, evidence_of
