@@ -1,9 +1,9 @@
 from rest_framework.routers import SimpleRouter
 
-from permissions.api.assignments import AssignmentViewSet
-from permissions.api.device_groups import DeviceGroupViewSet
-from permissions.api.roles import RoleViewSet
-from permissions.api.tokens import ApiTokenViewSet
+from permissions.api.views.assignments import AssignmentViewSet
+from permissions.api.views.device_groups import DeviceGroupViewSet
+from permissions.api.views.roles import RoleViewSet
+from permissions.api.views.tokens import ApiTokenViewSet
 
 app_name = "permissions-api"
 

@@ -14,18 +14,16 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from permissions import selectors, services
-from permissions.api.fields import ActiveUserField
+from permissions.api.serializers.tokens import ApiTokenCreatedSerializer, ApiTokenCreateSerializer, ApiTokenSerializer
 from permissions.models import ApiToken
-from permissions.services import DEFAULT_TOKEN_LIFETIME, TOKEN_MAX_LIFETIME_DAYS
 from portal.api.access import require_permission
-from portal.api.fields import NonBlankField, StrictIntegerField
 from portal.api.pagination import ListPagination
 from portal.api.schema import error_example, error_response
 from portal.catalogue import MANAGE_ROLES
@@ -33,58 +31,12 @@ from portal.catalogue import MANAGE_ROLES
 __all__ = ("ApiTokenViewSet",)
 
 OWN, EVERYONE = "own", "everyone"
-TOKEN_NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
+
 FOR_SOMEONE_ELSE = "Creating a token for someone else"
 
 
 def _manages_roles(user) -> bool:
     return user.has_perm(MANAGE_ROLES)
-
-
-# --- Serializers ------------------------------------------------------------------------------------------------------
-
-
-class ApiTokenSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    prefix = serializers.CharField(help_text="The start of the secret, to tell tokens apart.")
-    user = serializers.CharField(source="user.username", help_text="Whose token it is: it acts with their rights.")
-    created_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
-    last_used_at = serializers.DateTimeField(allow_null=True, help_text="To the minute.")
-    revoked_at = serializers.DateTimeField(allow_null=True)
-    is_usable = serializers.BooleanField(help_text="Neither revoked nor expired.")
-
-
-class ApiTokenCreatedSerializer(ApiTokenSerializer):
-    secret = serializers.CharField(
-        help_text="Send it as `Authorization: Bearer <secret>`. Shown in this answer only: it is not stored."
-    )
-
-
-class ApiTokenCreateSerializer(serializers.Serializer):
-    # The service checks the name (not blank, at most 100 characters, unique per user) and says what is wrong.
-    name = NonBlankField(
-        longest=TOKEN_NAME_MAX_LENGTH, trim_whitespace=False, help_text="What the token is for, e.g. 'SIEM forwarder'."
-    )
-    expires_in_days = StrictIntegerField(
-        required=False,
-        min_value=1,
-        max_value=TOKEN_MAX_LIFETIME_DAYS,
-        error_messages={
-            "min_value": "A token lasts at least 1 day.",
-            "max_value": f"A token lasts at most {TOKEN_MAX_LIFETIME_DAYS} days.",
-        },
-        help_text=(
-            f"From 1 to {TOKEN_MAX_LIFETIME_DAYS} days; {DEFAULT_TOKEN_LIFETIME.days} unless given. Asked with an API "
-            "token, the new token expires no later than that token, and with it unless given."
-        ),
-    )
-    user = ActiveUserField(
-        required=False,
-        allow_null=True,
-        help_text="Whose token: the user name of someone else (role managers, signed in); yourself when left out.",
-    )
 
 
 # --- Examples ---------------------------------------------------------------------------------------------------------
