@@ -6,6 +6,7 @@ only in that alert, so that what a scoped reader may see (and what not) is easy 
 from dataclasses import dataclass
 
 from incidents.models import Alert, DeviceGroup, Entity, Incident, IncidentEntity
+from incidents.services.rollups import incident_refresh
 from tests.factories import AlertFactory, EntityFactory, EvidenceFactory, IncidentFactory
 
 __all__ = ("Story", "story")
@@ -53,8 +54,6 @@ class SharedStory:
 
 
 def shared_story() -> SharedStory:
-    from incidents.services.rollups import incident_refresh
-
     branch, servers = DeviceGroup.objects.create(name="Branch offices"), DeviceGroup.objects.create(name="Servers")
     workstation = EntityFactory(kind="device", key="ws-branch1.corp.example", device_group=branch)
     controller = EntityFactory(kind="device", key="secretserver-dc1.corp.example", device_group=servers)

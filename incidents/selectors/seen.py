@@ -32,9 +32,8 @@ from django.db.models.functions import Coalesce
 
 from incidents.choices import EntityKind, Severity
 from incidents.models import Evidence, Incident
-from incidents.naming import incident_name
 from incidents.selectors import alerts_for
-from incidents.services.rollups import alert_rollups
+from incidents.services.rollups import alert_rollups, rollup_apply
 from portal.catalogue import VIEW_SECURITY_DATA
 from portal.scoping import data_scope
 
@@ -112,26 +111,14 @@ def _visible_assets(user, alert_ids: list[int]) -> tuple[dict[int, dict[str, int
 
 
 def _apply(incident: Incident, rollup: tuple | None, assets: dict, device_groups: set[int], visible: int) -> None:
-    total, active, severity_rank, first, last, services, detections, categories, techniques, titles = rollup or (
-        0, 0, None, None, None, [], [], [], [], []
-    )  # fmt: skip
     incident.alerts_visible = visible
-    incident.alerts_active = active
-    incident.first_activity, incident.last_activity = first, last
-    incident.service_sources = sorted(services)
-    incident.detection_sources = sorted(detections)
-    incident.categories = sorted(categories)
-    incident.mitre_techniques = sorted(techniques)
-    incident.impacted_assets = assets
-    incident.device_group_ids = sorted(device_groups)
-    if not incident.severity_is_custom:
-        incident.severity = Severity.values[severity_rank] if severity_rank is not None else Severity.INFORMATIONAL
-    if not incident.display_name_is_custom:
-        incident.display_name = (
-            incident_name(titles=titles, categories=incident.categories, assets=assets, sources=services)
-            if total
-            else f"Incident {incident.pk}"
-        )
+    total, _ = rollup_apply(incident, rollup, assets=assets, device_groups=device_groups)
+    if not total:
+        # None of its alerts is visible (a device moved since): nothing of theirs shows.
+        if not incident.severity_is_custom:
+            incident.severity = Severity.INFORMATIONAL
+        if not incident.display_name_is_custom:
+            incident.display_name = f"Incident {incident.pk}"
 
 
 # --- The same in SQL, for filtering and sorting a scoped reader's lists by what they see ---------------------

@@ -24,10 +24,13 @@ __all__ = (
     "incident_sync_entities",
     "incidents_refresh",
     "incidents_sync_entities",
+    "rollup_apply",
     "stale_incident_ids",
 )
 
 OPEN = (IncidentStatus.ACTIVE, IncidentStatus.IN_PROGRESS, IncidentStatus.AWAITING_ACTION)
+# An incident without alerts, as `alert_rollups` would describe it.
+EMPTY_ROLLUP = (0, 0, None, None, None, [], [], [], [], [])
 # Column → SQL type, for the one UPDATE that writes every refreshed incident.
 ROLLUP_COLUMNS = {
     "alerts_total": "integer",
@@ -103,29 +106,16 @@ def incidents_refresh(*, incident_ids: list[int], sync_entities: bool = True) ->
     now = timezone.now()
     resolved = []
     for incident in incidents.values():
-        empty = (0, 0, None, None, None, [], [], [], [], [])
-        total, active, severity_rank, first, last, services, detections, categories, techniques, titles = (
-            alert_rollups_by_incident.get(incident.pk, empty)
-        )
         before_status = incident.status
+        total, active = rollup_apply(
+            incident,
+            alert_rollups_by_incident.get(incident.pk),
+            assets=assets.get(incident.pk, {}),
+            device_groups=device_groups.get(incident.pk, ()),
+        )
         incident.alerts_total = total
-        incident.alerts_active = active
-        incident.first_activity = first
-        incident.last_activity = last
-        incident.service_sources = sorted(services)
-        incident.detection_sources = sorted(detections)
-        incident.categories = sorted(categories)
-        incident.mitre_techniques = sorted(techniques)
-        incident.impacted_assets = assets.get(incident.pk, {})
-        incident.device_group_ids = sorted(device_groups.get(incident.pk, ()))
         incident.rollups_stale = False
         incident.last_update = now
-        if not incident.severity_is_custom and severity_rank is not None:
-            incident.severity = Severity.values[severity_rank]
-        if not incident.display_name_is_custom and total:
-            incident.display_name = incident_name(
-                titles=titles, categories=incident.categories, assets=incident.impacted_assets, sources=services
-            )
         if active == 0 and incident.status in OPEN:
             # Every alert resolved, or every alert moved elsewhere: nothing is left to work on.
             incident.status = IncidentStatus.RESOLVED
@@ -152,6 +142,33 @@ def incidents_refresh(*, incident_ids: list[int], sync_entities: bool = True) ->
     if resolved:
         activity_record_entries(entries=resolved, system_name="correlation")
     return incidents
+
+
+def rollup_apply(incident: Incident, rollup: tuple | None, *, assets: dict, device_groups) -> tuple[int, int]:
+    """
+    Give `incident` what it derives from the alerts `rollup` (a row of `alert_rollups`) describes: active alerts,
+    activity times, sources, categories, techniques, assets, device groups, and its severity and name unless a person
+    set them. Returns (alerts, active alerts) of the rollup. The stored refresh and a scoped reader's view
+    (incidents.selectors.seen) both read an incident through this.
+    """
+    total, active, severity_rank, first, last, services, detections, categories, techniques, titles = (
+        rollup or EMPTY_ROLLUP
+    )
+    incident.alerts_active = active
+    incident.first_activity, incident.last_activity = first, last
+    incident.service_sources = sorted(services)
+    incident.detection_sources = sorted(detections)
+    incident.categories = sorted(categories)
+    incident.mitre_techniques = sorted(techniques)
+    incident.impacted_assets = assets
+    incident.device_group_ids = sorted(device_groups)
+    if not incident.severity_is_custom and severity_rank is not None:
+        incident.severity = Severity.values[severity_rank]
+    if not incident.display_name_is_custom and total:
+        incident.display_name = incident_name(
+            titles=titles, categories=incident.categories, assets=assets, sources=services
+        )
+    return total, active
 
 
 def alert_rollups(incident_ids: list[int], *, alert_ids: list[int] | None = None) -> dict[int, tuple]:

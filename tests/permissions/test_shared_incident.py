@@ -10,10 +10,15 @@ other alerts are left out; the count says how many alerts they see of how many.
 """
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from home.selectors import open_incidents_by_severity
 from incidents.models import Alert, Incident
+from incidents.services.rollups import incidents_refresh
 from portal.selectors import activity_for
+from portal.services import activity_record
 from tests.api_clients import api_for, bearer_for
 from tests.conftest import assign_role
 from tests.factories import AlertFactory, EntityFactory, EvidenceFactory, IncidentFactory, UserFactory
@@ -299,7 +304,6 @@ def test_the_incident_page_says_how_many_alerts_they_see_and_shows_nothing_of_th
 
 
 def test_activity_about_alerts_they_cannot_see_is_left_out(world, branch):
-    from portal.services import activity_record
 
     for alert in (world.branch_alert, world.servers_alert, world.deviceless_alert):
         activity_record(
@@ -324,10 +328,6 @@ def test_activity_about_alerts_they_cannot_see_is_left_out(world, branch):
 
 
 def test_a_page_of_partly_visible_incidents_costs_the_same_queries_whatever_its_size(world, branch):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from incidents.services.rollups import incidents_refresh
 
     extra = []
     for n in range(6):
@@ -403,7 +403,6 @@ def test_filters_find_the_shared_incident_only_by_the_alerts_they_may_see(
 
 
 def test_the_home_card_counts_the_shared_incident_by_the_severity_they_see(world, branch, admin_user):
-    from home.selectors import open_incidents_by_severity
 
     assert open_incidents_by_severity(branch) == {"medium": 1}
     assert open_incidents_by_severity(admin_user) == {"high": 1}
