@@ -37,6 +37,17 @@ def _whole_number(value: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
+def _rows_per_page(request, parameter: str, noun: str, default: int, maximum: int) -> int:
+    """A page's length from the query: `default` when left out or empty, at most `maximum`, 400 unless from 1."""
+    value = request.query_params.get(parameter)
+    if not value:
+        return default
+    size = _whole_number(value)
+    if size is None or size < 1:
+        raise ValidationError({parameter: [f"{noun} is a whole number from 1."]})
+    return min(size, maximum)
+
+
 class ListPagination(pagination.LimitOffsetPagination):
     """
     DRF's limit and offset, strict about their values: DRF reads a limit or an offset it cannot use as the default,
@@ -48,13 +59,7 @@ class ListPagination(pagination.LimitOffsetPagination):
     max_limit = MAX_PAGE_SIZE
 
     def get_limit(self, request):
-        value = request.query_params.get(self.limit_query_param)
-        if not value:
-            return self.default_limit
-        limit = _whole_number(value)
-        if limit is None or limit < 1:
-            raise ValidationError({self.limit_query_param: ["A limit is a whole number from 1."]})
-        return min(limit, self.max_limit)
+        return _rows_per_page(request, self.limit_query_param, "A limit", self.default_limit, self.max_limit)
 
     def get_offset(self, request):
         value = request.query_params.get(self.offset_query_param)
@@ -126,13 +131,7 @@ class KeysetPagination(pagination.BasePagination):
         return value
 
     def _page_size(self, request) -> int:
-        value = request.query_params.get(self.page_size_query_param)
-        if not value:
-            return self.page_size
-        size = _whole_number(value)
-        if size is None or size < 1:
-            raise ValidationError({self.page_size_query_param: ["A page size is a whole number from 1."]})
-        return min(size, self.max_page_size)
+        return _rows_per_page(request, self.page_size_query_param, "A page size", self.page_size, self.max_page_size)
 
     def _keys(self) -> list[tuple[str, bool]]:
         """(field, descending) of the current ordering."""
